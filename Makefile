@@ -1,0 +1,56 @@
+# The two set-up commands of the README: `make run` and `make test`.
+# Each creates .venv with the Python given by PYTHON (3.11 or newer) on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ADDRESS ?= 127.0.0.1:8000
+
+.PHONY: run test lint format messages clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "KAM needs Python 3.11 or newer: run make with PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/kam migrate --noinput
+	@echo
+	@echo "KAM is serving on http://$(ADDRESS)/  (Ctrl-C stops it)"
+	@echo
+	KAM_DEBUG=1 $(BIN)/kam serve $(ADDRESS)
+
+# Runs every test with branch coverage; kam.method must stay at 95% or more.
+# For PostgreSQL as well: DATABASE_URL=postgres://USER:PASS@127.0.0.1:5432/kam make test
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m coverage erase
+	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
+	@echo "Branch coverage of kam.method:"
+	$(BIN)/python -m coverage report --include='src/kam/method/*' --fail-under=95
+	@$(BIN)/python -m coverage report --format=total | sed 's/^/Branch coverage of all of kam: /;s/$$/%/'
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Refreshes the zh_Hans catalogue from the code and compiles it (needs GNU gettext);
+# the compiled .mo is committed so that `make run` needs no system package.
+messages: $(VENV)/.installed-dev
+	cd src/kam && ../../$(BIN)/kam makemessages -l zh_Hans --no-obsolete --no-location
+	cd src/kam && ../../$(BIN)/kam compilemessages
+
+clean:
+	rm -rf $(VENV) .coverage .pytest_cache .ruff_cache .hypothesis

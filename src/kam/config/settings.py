@@ -1,0 +1,150 @@
+"""Django settings for KAM, read from the environment.
+
+Variables (all optional):
+- ``KAM_DEBUG``: 1/0; off by default.
+- ``KAM_SECRET_KEY``: required when ``KAM_DEBUG`` is off, unless the data
+  directory already holds a generated key (``make run`` creates one there; it is
+  never committed).
+- ``KAM_DATA_DIR``: where the SQLite database and the generated key live;
+  default ``./data`` in the working directory, created on first use.
+- ``DATABASE_URL``: ``postgres://user:pass@host:port/name`` for PostgreSQL; the
+  default is SQLite in the data directory.
+- ``KAM_ALLOWED_HOSTS``: comma-separated host names; default localhost only.
+"""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from kam.config.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("KAM_DEBUG", False)
+
+DATA_DIR = Path(env_str("KAM_DATA_DIR", "data")).expanduser().resolve()
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ImproperlyConfiguredEnv(
+        f"KAM_DATA_DIR={str(DATA_DIR)!r} cannot be created: {exc}"
+    ) from exc
+
+
+def _secret_key() -> str:
+    key = env_str("KAM_SECRET_KEY")
+    if key:
+        if len(key) < 32:
+            raise ImproperlyConfiguredEnv("KAM_SECRET_KEY is shorter than 32 characters")
+        return key
+    # A key generated on first run stays on this machine only, beside the data it protects.
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.touch(mode=0o600)
+    key_file.write_text(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = env_list("KAM_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "kam.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "kam.config.urls"
+WSGI_APPLICATION = "kam.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    url = env_str("DATABASE_URL")
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "kam.sqlite3",
+            "OPTIONS": {
+                # WAL lets readers work while one writer writes; IMMEDIATE takes the write
+                # lock at BEGIN so two writers queue on the busy timeout instead of failing
+                # with "database is locked" half-way through a transaction.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": env_int("KAM_SQLITE_TIMEOUT", 20),
+            },
+        }
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfiguredEnv(f"DATABASE_URL cannot be parsed: {exc}") from None
+    engine = config.get("ENGINE", "")
+    if engine not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
+        raise ImproperlyConfiguredEnv(
+            f"DATABASE_URL names an unsupported database ({engine or 'unknown'}); "
+            "KAM runs on PostgreSQL or SQLite"
+        )
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# The fallback for browsers asking for neither Chinese nor English is English;
+# zh-CN, zh-SG and zh-Hans browsers are served Simplified Chinese.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = env_str("KAM_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+LOGIN_URL = "admin:login"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG and env_bool("KAM_HTTPS", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
