@@ -49,8 +49,8 @@ format: $(VENV)/.installed-dev
 # Refreshes the zh_Hans catalogue from the code and compiles it (needs GNU gettext);
 # the compiled .mo is committed so that `make run` needs no system package.
 messages: $(VENV)/.installed-dev
-	cd src/kam && ../../$(BIN)/kam makemessages -l zh_Hans --no-obsolete --no-location
-	cd src/kam && ../../$(BIN)/kam compilemessages
+	cd src/kam && KAM_DATA_DIR=$(CURDIR)/data ../../$(BIN)/kam makemessages -l zh_Hans --no-obsolete --no-location
+	cd src/kam && KAM_DATA_DIR=$(CURDIR)/data ../../$(BIN)/kam compilemessages
 
 clean:
 	rm -rf $(VENV) .coverage .pytest_cache .ruff_cache .hypothesis

@@ -2,4 +2,5 @@ import os
 import tempfile
 
 # Tests never touch the developer's ./data: settings read this before Django starts.
-os.environ.setdefault("KAM_DATA_DIR", tempfile.mkdtemp(prefix="kam-test-data-"))
+_DATA_DIR = tempfile.TemporaryDirectory(prefix="kam-test-data-")
+os.environ.setdefault("KAM_DATA_DIR", _DATA_DIR.name)
