@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "kam.web",
+    "kam.org",
+    "kam.history",
+    "kam.sales",
 ]
 
 MIDDLEWARE = [
