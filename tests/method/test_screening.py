@@ -513,8 +513,8 @@ def test_a_reps_own_lead_to_order_rate_is_taken_as_written():
     # 21 orders at 35%: 21 / 0.35 = 60 exactly, though the float division gives 60.000...01
     needed = leads_needed(Decimal("2100000"), Decimal("100000"), lead_to_order=0.35)
     assert (needed.orders, needed.leads, needed.lead_to_order) == (21, 60, 0.35)
-    # the later steps still follow the rule
-    assert (needed.proposals, needed.potentials) == (63, 105)
+    # the rule would ask 63 proposals and 105 potentials: never more than the 60 leads
+    assert (needed.proposals, needed.potentials) == (60, 60)
     assert leads_needed(Decimal(5), Decimal(1), lead_to_order=1).leads == 5
 
 
@@ -638,3 +638,10 @@ def test_the_defaults_are_the_methods():
     assert (s.ratio_rule.leads, s.ratio_rule.potentials, s.ratio_rule.proposals) == (10, 5, 3)
     assert s.ratio_rule.orders == 1
     assert replace(s) == s
+
+
+def test_a_rep_converting_better_than_the_rule_never_needs_more_potentials_than_leads():
+    # 4 orders at the rep's own 30% lead-to-order rate: ceil(4 / 0.3) = 14 leads;
+    # the rule would ask 4 x 5 = 20 potentials and 4 x 3 = 12 proposals: potentials cap at 14.
+    needed = leads_needed(Decimal("400"), Decimal("100"), lead_to_order=0.3)
+    assert (needed.leads, needed.potentials, needed.proposals, needed.orders) == (14, 14, 12, 4)

@@ -601,8 +601,9 @@ def leads_needed(
 
     orders = ceil(target / average_order_value); leads = ceil(orders /
     lead_to_order), where ``lead_to_order`` (0 < x <= 1) is the rep's own rate or,
-    by default, the rule's (1/10). Proposals and potential customers needed always
-    follow the rule (1 order from 3 proposals from 5 potential customers).
+    by default, the rule's (1/10). Proposals and potential customers needed follow
+    the rule (1 order from 3 proposals from 5 potential customers) but never exceed
+    the leads: a rep who converts better than the rule needs fewer at every step.
     ``lead_to_order`` is taken as the decimal it is written as, so 0.3 means 3/10
     exactly and 3 orders need 10 leads, not 11.
     """
@@ -620,12 +621,13 @@ def leads_needed(
     else:
         rate = Fraction(repr(float(lead_to_order)))
     orders = _ceil(Fraction(target) / Fraction(average))
+    leads = _ceil(orders / rate)
     return LeadsNeeded(
         target=target,
         average_order_value=average,
         lead_to_order=float(rate),
         orders=orders,
-        proposals=_ceil(Fraction(orders * r.proposals, r.orders)),
-        potentials=_ceil(Fraction(orders * r.potentials, r.orders)),
-        leads=_ceil(orders / rate),
+        proposals=min(leads, _ceil(Fraction(orders * r.proposals, r.orders))),
+        potentials=min(leads, _ceil(Fraction(orders * r.potentials, r.orders))),
+        leads=leads,
     )
