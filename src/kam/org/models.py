@@ -9,10 +9,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kam.method import funnel, process
+from kam.method import coach, funnel, process, screening, whole_brain
+from kam.method.coach import CoachSettings
 from kam.method.process import KeyNode, ProcessSettings
+from kam.method.screening import GradeRule, RiskFactor
 from kam.method.settings import MethodSettings
-from kam.method.types import MethodError, Text
+from kam.method.types import Grade, MethodError, Quadrant, Text
 
 
 class Team(models.Model):
@@ -71,6 +73,37 @@ def _default_stage_probabilities() -> list:
     return [d.probability for d in process.DEFAULT_SETTINGS.stages[:5]]
 
 
+def _default_risk_factors() -> list:
+    return [
+        {"key": f.key, **_text(f.label), "weight": f.weight}
+        for f in screening.DEFAULT_SETTINGS.factors
+    ]
+
+
+def _default_grade_rules() -> list:
+    return [
+        {
+            "grade": str(r.grade),
+            "months": r.months,
+            "min_likelihood": r.min_likelihood,
+            "both": r.both,
+        }
+        for r in screening.DEFAULT_SETTINGS.grade_rules
+    ]
+
+
+def _default_visit_cadence() -> dict:
+    return {
+        "key": {str(g): d for g, d in coach.KEY_VISIT_DAYS.items()},
+        "other": {str(g): d for g, d in coach.OTHER_VISIT_DAYS.items()},
+    }
+
+
+def _default_brain_labels() -> dict:
+    wb = whole_brain.DEFAULT_SETTINGS
+    return {str(q): {"label": _text(wb.label(q)), "animal": _text(wb.animal(q))} for q in Quadrant}
+
+
 class CompanySettings(models.Model):
     """The company's choices for the method; one row per installation.
 
@@ -105,15 +138,19 @@ class CompanySettings(models.Model):
         _("win probability of stages 1-5"), default=_default_stage_probabilities
     )
     key_nodes = models.JSONField(_("key nodes per stage"), default=_default_key_nodes)
-    risk_factors = models.JSONField(_("risk factors and weights"), default=list, blank=True)
-    grade_rules = models.JSONField(_("grade thresholds"), default=list, blank=True)
-    visit_cadence = models.JSONField(_("visit cadence in days"), default=dict, blank=True)
+    risk_factors = models.JSONField(_("risk factors and weights"), default=_default_risk_factors)
+    grade_rules = models.JSONField(_("grade thresholds"), default=_default_grade_rules)
+    visit_cadence = models.JSONField(
+        _("visit cadence in days"),
+        default=_default_visit_cadence,
+        help_text=_("Longest gap between visits, for key people and for others, per grade."),
+    )
     relationship_cost_warning_ratio = models.FloatField(
         _("relationship-cost warning ratio"),
         default=0.05,
         validators=[MinValueValidator(0.0)],
     )
-    brain_labels = models.JSONField(_("whole-brain labels"), default=dict, blank=True)
+    brain_labels = models.JSONField(_("whole-brain labels"), default=_default_brain_labels)
 
     class Meta:
         verbose_name = _("company settings")
@@ -129,11 +166,17 @@ class CompanySettings(models.Model):
 
     def clean(self):
         try:
-            self.to_method()
-        except (MethodError, KeyError, TypeError, ValueError) as exc:
-            raise ValidationError(str(exc)) from exc
+            self.coach_settings()
+        except ValidationError:
+            raise
+        except (MethodError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValidationError(
+                _("The settings do not fit the method: %(error)s") % {"error": exc}
+            ) from exc
 
     def to_method(self) -> MethodSettings:
+        """The method's settings with this company's choices; raises ``MethodError``
+        (or ``KeyError``/``TypeError`` for malformed JSON) when they do not fit."""
         defaults = MethodSettings()
         if len(self.stage_probabilities) != 5:
             raise ValidationError(
@@ -152,8 +195,30 @@ class CompanySettings(models.Model):
             )
             for i, definition in enumerate(defaults.process.stages)
         )
+        labels = {
+            f"{kind}_{q.lower()}": Text(v[kind]["zh"], v[kind]["en"])
+            for q, v in self.brain_labels.items()
+            for kind in ("label", "animal")
+        }
+        factors = tuple(
+            RiskFactor(f["key"], Text(f["zh"], f["en"]), float(f["weight"]))
+            for f in self.risk_factors
+        )
+        keys = {f.key for f in factors}
         return replace(
             defaults,
+            screening=replace(
+                defaults.screening,
+                factors=factors,
+                # A knock-out on a factor the company removed goes with it.
+                knockouts=tuple(k for k in defaults.screening.knockouts if k.factor in keys),
+                grade_rules=tuple(
+                    GradeRule(
+                        Grade(r["grade"]), int(r["months"]), float(r["min_likelihood"]), r["both"]
+                    )
+                    for r in self.grade_rules
+                ),
+            ),
             process=ProcessSettings(
                 stages=stages, forced_advance_penalty=self.forced_advance_penalty
             ),
@@ -165,4 +230,13 @@ class CompanySettings(models.Model):
             relationship=replace(
                 defaults.relationship, cost_warning_ratio=self.relationship_cost_warning_ratio
             ),
+            whole_brain=replace(defaults.whole_brain, **labels),
+        )
+
+    def coach_settings(self) -> CoachSettings:
+        """The coach's settings: the method's, plus the visit cadence."""
+        return CoachSettings(
+            method=self.to_method(),
+            key_visit_days={Grade(g): int(d) for g, d in self.visit_cadence["key"].items()},
+            other_visit_days={Grade(g): int(d) for g, d in self.visit_cadence["other"].items()},
         )
