@@ -58,3 +58,12 @@ def outsider(teams):
 @pytest.fixture
 def admin(db):
     return _user("admin", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    # PBKDF2 costs about half a second per persona on CI machines; tests check behaviour,
+    # not cost. Session-wide so that module-scoped fixtures hash the same way as tests.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

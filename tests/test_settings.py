@@ -3,6 +3,7 @@ import sqlite3
 import subprocess
 import sys
 
+import dj_database_url
 import pytest
 
 from kam.config.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list
@@ -91,10 +92,20 @@ def test_first_run_creates_the_data_dir_with_a_wal_sqlite_database_and_a_private
     assert len(key.read_text()) >= 50
 
 
-def test_sqlite_takes_the_write_lock_at_begin_and_waits_when_busy(settings):
-    options = settings.DATABASES["default"]["OPTIONS"]
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
-        pytest.skip("SQLite options apply only to the SQLite run")
+def test_the_database_is_sqlite_with_an_immediate_write_lock_or_the_database_url(settings):
+    """Without DATABASE_URL the suite runs on SQLite, which takes the write lock at BEGIN
+    and waits when busy; with it (the second CI pass) on the PostgreSQL it names."""
+    database = settings.DATABASES["default"]
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        expected = dj_database_url.parse(url)
+        assert database["ENGINE"] == "django.db.backends.postgresql"
+        # NAME is left out: the test runner swaps in its own test_<name> database.
+        for key in ("USER", "HOST", "PORT"):
+            assert database[key] == expected[key]
+        return
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    options = database["OPTIONS"]
     assert options["transaction_mode"] == "IMMEDIATE"
     assert options["timeout"] == 20
     assert "journal_mode=WAL" in options["init_command"]

@@ -5,20 +5,38 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.db.models import Q
 
 from kam.history.models import Change
 
 Source = Change.Source
 Action = Change.Action
 
+# Kept by the record itself, not by its history.
+_SKIPPED = {"version", "created_at", "updated_at"}
 
-def snapshot(obj: models.Model) -> dict:
-    """The concrete field values of a record, as JSON-safe values, keyed by field name."""
+
+def snapshot(obj: models.Model, *, many_to_many: bool = False) -> dict:
+    """The field values of a record as JSON-safe values, keyed by field name.
+
+    Foreign keys give the related primary key, decimals are shown with their
+    field's decimal places, and with ``many_to_many`` each many-to-many field
+    gives the sorted primary keys it holds (one query per field; the record
+    must be saved).
+    """
     values = {}
     for field in obj._meta.concrete_fields:
-        if field.name in {"version", "created_at", "updated_at"}:
+        if field.name in _SKIPPED:
             continue
-        values[field.name] = _json(getattr(obj, field.attname))
+        value = getattr(obj, field.attname)
+        if isinstance(field, models.DecimalField) and isinstance(value, Decimal):
+            value = value.quantize(Decimal(1).scaleb(-field.decimal_places))
+        values[field.name] = _json(value)
+    if many_to_many:
+        for field in obj._meta.many_to_many:
+            values[field.name] = sorted(
+                _json(pk) for pk in getattr(obj, field.name).values_list("pk", flat=True)
+            )
     return values
 
 
@@ -37,26 +55,82 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
-def record(obj: models.Model, *, action: str, user, source: str, changes: dict | None = None):
-    """Write one history row for ``obj``; must run inside the write's transaction."""
+def record(
+    obj: models.Model,
+    *,
+    action: str,
+    user,
+    source: str,
+    changes: dict | None = None,
+    parent: models.Model | None = None,
+    note: str = "",
+) -> Change:
+    """Write one history row for ``obj``; must run inside the write's transaction.
+
+    ``changes`` defaults, for a creation, to every non-empty field as
+    ``[None, value]``. The row keeps ``obj.version`` as it stands (call this
+    after bumping it) and, for a part of a record, that record as ``parent``.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("history must be written in the same transaction as the change")
+    if source not in Source.values:
+        raise ValueError(f"source {source!r} is not one of {', '.join(Source.values)}")
     if action == Action.CREATE and changes is None:
         changes = {k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "", [], {})}
     return Change.objects.create(
-        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
+        content_type=_type(obj),
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
         action=action,
         changes=changes or {},
+        version=getattr(obj, "version", None) if _has_version(obj) else None,
+        note=note,
+        parent_type=_type(parent) if parent is not None else None,
+        parent_id=str(parent.pk) if parent is not None else "",
         user=user if user is not None and user.is_authenticated else None,
         source=source,
     )
 
 
-def history_of(obj: models.Model):
-    """The changes of one record, newest first."""
-    return Change.objects.filter(
-        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
-        object_id=str(obj.pk),
-    ).select_related("user")
+def history_of(obj: models.Model, *, parts: bool = True):
+    """The changes of one record, newest first; with ``parts``, also those of its parts
+    (the key-node evidence of a deal, the familiarities of a contact, ...)."""
+    ct = _type(obj)
+    mine = Q(content_type=ct, object_id=str(obj.pk))
+    if parts:
+        mine |= Q(parent_type=ct, parent_id=str(obj.pk))
+    return Change.objects.filter(mine).select_related("user")
+
+
+def reveals_insider(change: Change) -> bool:
+    """Whether a history row names a deal's insider (a buying-center entry marked as
+    one): show it only to those ``kam.org.scoping.may_see_insider`` allows."""
+    if change.content_type.model != "buyingcenterentry":
+        return False
+    old, new = change.changes.get("insider", [None, None])
+    return bool(old) or bool(new) or _entry_is_insider(change)
+
+
+def _entry_is_insider(change: Change) -> bool:
+    # A later change to an insider's entry (their attitude, say) names them too.
+    from django.apps import apps
+
+    entry = apps.get_model("sales", "BuyingCenterEntry")
+    return entry.objects.filter(pk=change.object_id, insider=True).exists()
+
+
+def changes_since(obj: models.Model, version: int):
+    """The changes of one record that made versions after ``version``, oldest first."""
+    return (
+        Change.objects.filter(content_type=_type(obj), object_id=str(obj.pk), version__gt=version)
+        .select_related("user")
+        .order_by("version", "id")
+    )
+
+
+def _type(obj: models.Model) -> ContentType:
+    return ContentType.objects.get_for_model(obj, for_concrete_model=True)
+
+
+def _has_version(obj: models.Model) -> bool:
+    return any(f.name == "version" for f in obj._meta.concrete_fields)

@@ -2,19 +2,25 @@
 
 - an admin (superuser) sees everything;
 - a manager sees the records of every team they manage;
-- everyone sees the records of the teams they belong to, and their own.
+- everyone sees the records of the teams they belong to, and their own;
+- anonymous and deactivated users see nothing.
 
 Every path that reads records (pages, API, exports, search, autocomplete,
 admin) starts from ``visible(user, queryset)`` or ``get_visible_or_404``; a
 record out of scope answers 404, so its existence is not revealed.
 
-The insider's identity is narrower still: see ``may_see_insider``.
+The insider's identity is narrower still: see ``may_see_insider``. The facts
+an insider supplied (``InsiderClaim``) name the insider, so they are scoped
+the same narrow way; targets belong to a person or a team, see ``_targets``.
+Teams, memberships and users are seen by the people who share a team with
+them (the choices of an owner or a team on a form come from here too).
 """
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from kam.org.models import Membership
+from kam.org.models import Membership, Team
 
 # How each model reaches the owner and team that decide its visibility.
 _PATHS = {
@@ -29,31 +35,70 @@ _PATHS = {
     "buyingcenterentry": "opportunity__",
     "keynodeevidence": "opportunity__",
     "stageoverride": "opportunity__",
-    "insiderclaim": "opportunity__",
 }
 
 
 def team_ids(user) -> set[int]:
     """The teams whose records the user sees (member or manager)."""
-    return set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+    return set(_teams(user).values_list("team_id", flat=True))
 
 
 def managed_team_ids(user) -> set[int]:
-    return set(
-        Membership.objects.filter(user=user, role=Membership.Role.MANAGER).values_list(
-            "team_id", flat=True
-        )
-    )
+    """The teams the user manages."""
+    return set(_managed_teams(user).values_list("team_id", flat=True))
+
+
+# Subqueries rather than id lists: ``visible`` then costs no query of its own and
+# stays one SQL statement however many teams a manager runs.
+def _teams(user):
+    return Membership.objects.filter(user=user).values("team_id")
+
+
+def _managed_teams(user):
+    return Membership.objects.filter(user=user, role=Membership.Role.MANAGER).values("team_id")
+
+
+def _may_see_anything(user) -> bool:
+    return user.is_authenticated and user.is_active
 
 
 def visible(user, queryset: QuerySet) -> QuerySet:
-    """The part of ``queryset`` the user may see; nothing for anonymous users."""
-    if not user.is_authenticated or not user.is_active:
+    """The part of ``queryset`` the user may see; nothing for anonymous or inactive users.
+
+    Raises ``KeyError`` for a model this module does not know: a new model must
+    say here how it is scoped before any path can list it.
+    """
+    if not _may_see_anything(user):
         return queryset.none()
     if user.is_superuser:
         return queryset
-    path = _PATHS[queryset.model._meta.model_name]
-    return queryset.filter(Q(**{f"{path}owner": user}) | Q(**{f"{path}team__in": team_ids(user)}))
+    if queryset.model is get_user_model():
+        colleagues = Membership.objects.filter(team__in=_teams(user)).values("user_id")
+        return queryset.filter(Q(pk=user.pk) | Q(pk__in=colleagues))
+    if queryset.model is Team:
+        return queryset.filter(pk__in=_teams(user))
+    if queryset.model is Membership:
+        return queryset.filter(team__in=_teams(user))
+    name = queryset.model._meta.model_name
+    if name == "insiderclaim":
+        return queryset.filter(_insider_circle(user, "opportunity__"))
+    if name == "target":
+        return queryset.filter(_targets(user))
+    path = _PATHS[name]
+    return queryset.filter(Q(**{f"{path}owner": user}) | Q(**{f"{path}team__in": _teams(user)}))
+
+
+def _insider_circle(user, path: str) -> Q:
+    return Q(**{f"{path}owner": user}) | Q(**{f"{path}team__in": _managed_teams(user)})
+
+
+def _targets(user) -> Q:
+    """One's own targets, the targets of one's teams, and a manager's reps' targets;
+    a rep does not see a teammate's personal target."""
+    members_of_managed_teams = Membership.objects.filter(team__in=_managed_teams(user)).values(
+        "user_id"
+    )
+    return Q(user=user) | Q(team__in=_teams(user)) | Q(user__in=members_of_managed_teams)
 
 
 def get_visible_or_404(user, queryset: QuerySet, **lookup):
@@ -66,8 +111,8 @@ def get_visible_or_404(user, queryset: QuerySet, **lookup):
 
 def may_see_insider(user, opportunity) -> bool:
     """Only the deal's owner, the managers of its team and admins learn who the insider is;
-    teammates see only that an insider exists."""
-    if not user.is_authenticated:
+    teammates see only that an insider exists. Inactive users learn nothing."""
+    if not _may_see_anything(user):
         return False
     return (
         user.is_superuser

@@ -7,6 +7,7 @@ computed here. Every write goes through ``kam.sales.actions``.
 """
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,8 +16,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kam.method import buying_center, types
-from kam.org.models import Team
+from kam.method import buying_center, funnel, types, whole_brain
+from kam.org.models import CompanySettings, Team
 
 MONEY = {"max_digits": 16, "decimal_places": 2, "validators": [MinValueValidator(Decimal(0))]}
 EARLIEST_DATE = dt.date(1990, 1, 1)
@@ -168,8 +169,13 @@ class Owned(models.Model):
         abstract = True
 
 
+# Days a deleted account, contact or opportunity stays restorable in the recycle bin.
+RECYCLE_DAYS = 30
+
+
 class Deletable(models.Model):
-    """A record the recycle bin keeps for 30 days; its children go with it in one batch."""
+    """A record the recycle bin keeps for ``RECYCLE_DAYS`` days; its children go with it
+    in one batch (``deleted_batch``) and come back with it."""
 
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
     deleted_batch = models.UUIDField(null=True, blank=True, editable=False)
@@ -200,6 +206,9 @@ class Account(Owned, Deletable):
         OTHER = "other", _("other")
 
     name = models.CharField(_("name"), max_length=200)
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, help_text=_("Its id in another CRM.")
+    )
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True)
     scale = models.CharField(_("scale"), max_length=10, choices=Scale.choices, blank=True)
@@ -291,6 +300,9 @@ class Contact(Deletable):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(_("name"), max_length=100)
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, help_text=_("Its id in another CRM.")
+    )
     title = models.CharField(_("title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     reports_to = models.ForeignKey(
@@ -332,6 +344,8 @@ class Contact(Deletable):
             return
         if self.reports_to_id == self.pk:
             raise ValidationError({"reports_to": _("A person cannot report to themselves.")})
+        if self.reports_to.deleted_at is not None:
+            raise ValidationError({"reports_to": _("This person is in the recycle bin.")})
         if self.reports_to.account_id != self.account_id:
             raise ValidationError({"reports_to": _("The manager must work at the same account.")})
         colleagues = [
@@ -392,6 +406,13 @@ class Lead(Owned):
     grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, blank=True)
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
     decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    screening_reasons = models.JSONField(
+        _("the method's reasons"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("The screening's reasons in both languages: [{zh, en}, ...]."),
+    )
     account = models.ForeignKey(
         Account, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
     )
@@ -541,6 +562,11 @@ class KeyNodeEvidence(models.Model):
     def __str__(self):
         return f"{self.opportunity} · {self.node}"
 
+    def clean(self):
+        process = CompanySettings.load().to_method().process
+        if self.node not in {n.id for d in process.stages for n in d.key_nodes}:
+            raise ValidationError({"node": _("This is not a key node of the company's process.")})
+
 
 class StageOverride(models.Model):
     """A forced advance past a gate, with the reason given and what was missing."""
@@ -605,6 +631,21 @@ class OffFunnelOrder(Owned):
     def __str__(self):
         return f"{self.account} · {self.amount} · {self.on}"
 
+    def clean(self):
+        if not isinstance(self.amount, Decimal):
+            return  # clean_fields has said what is wrong with it
+        funnel_settings = CompanySettings.load().to_method().funnel
+        if not funnel.is_off_funnel(self.amount, settings=funnel_settings):
+            raise ValidationError(
+                {
+                    "amount": _(
+                        "%(amount)s is at or above the off-funnel threshold of %(threshold)s: "
+                        "record it as an opportunity in the funnel."
+                    )
+                    % {"amount": self.amount, "threshold": funnel_settings.off_funnel_threshold}
+                }
+            )
+
 
 class Activity(Owned):
     """A visit, call, meeting, email, site visit, entertainment or gift, with its
@@ -646,14 +687,17 @@ class Activity(Owned):
         return f"{self.get_kind_display()} · {self.account} · {self.on}"
 
     def clean(self):
+        errors = {}
         if self.next_on and self.on and self.next_on < self.on:
-            raise ValidationError({"next_on": _("The next visit cannot be before this one.")})
+            errors["next_on"] = _("The next visit cannot be before this one.")
         if (
             self.opportunity_id
             and self.account_id
             and self.opportunity.account_id != self.account_id
         ):
-            raise ValidationError({"opportunity": _("The opportunity belongs to another account.")})
+            errors["opportunity"] = _("The opportunity belongs to another account.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Target(models.Model):
@@ -669,8 +713,8 @@ class Target(models.Model):
     team = models.ForeignKey(
         Team, on_delete=models.CASCADE, null=True, blank=True, related_name="targets"
     )
-    start = models.DateField(_("from"))
-    end = models.DateField(_("to"))
+    start = models.DateField(_("start date"))
+    end = models.DateField(_("end date"))
     amount = models.DecimalField(_("amount"), **MONEY)
 
     class Meta:
@@ -695,3 +739,119 @@ class Target(models.Model):
             raise ValidationError(_("A target is for one user or one team."))
         if self.start and self.end and self.end < self.start:
             raise ValidationError({"end": _("The period ends before it starts.")})
+
+
+# ---------------------------------------------------------------------------
+# Translating records into the method's values. Callers prefetch what these read
+# (see ``OPPORTUNITY_PREFETCH``) so a list of deals costs a constant number of queries.
+# ---------------------------------------------------------------------------
+
+OPPORTUNITY_PREFETCH = (
+    "buying_center__contact__familiarities__user",
+    "evidence__by",
+    "overrides__by",
+)
+
+
+def contact_brain(contact: Contact) -> types.BrainScores | None:
+    """The contact's whole-brain profile from the phrases heard and the direct scores."""
+    if not contact.brain_phrases and not contact.brain_direct:
+        return None
+    profile = whole_brain.profile(
+        phrase_ids=contact.brain_phrases,
+        direct={types.Quadrant(q): float(v) for q, v in contact.brain_direct.items()} or None,
+    )
+    return profile.as_brain()
+
+
+def contact_to_person(contact: Contact, entry: "BuyingCenterEntry | None" = None) -> types.Person:
+    """The contact as the method sees them, in one deal's buying center when ``entry`` is given."""
+    return types.Person(
+        id=str(contact.pk),
+        name=contact.name,
+        title=contact.title,
+        roles=entry.roles if entry else frozenset(),
+        influence=types.Influence(entry.influence) if entry else types.Influence.MEDIUM,
+        attitude=types.Attitude(entry.attitude) if entry else types.Attitude.NEUTRAL,
+        strength=types.Strength(entry.strength) if entry else _best_strength(contact),
+        insider=entry.insider if entry else False,
+        reports_to=str(contact.reports_to_id) if contact.reports_to_id else None,
+        leadership_member=contact.leadership_member,
+        brain=contact_brain(contact),
+        our_people=tuple(
+            (f.user.get_username(), types.Strength(f.strength)) for f in contact.familiarities.all()
+        ),
+    )
+
+
+def _best_strength(contact: Contact) -> types.Strength:
+    strengths = [f.strength for f in contact.familiarities.all()]
+    return types.Strength(max(strengths, default=types.Strength.NONE))
+
+
+def opportunity_to_deal(opportunity: Opportunity) -> types.Deal:
+    """The opportunity as a ``kam.method.types.Deal`` with its buying center and evidence.
+
+    Contacts in the buying center who report to someone outside it are shown
+    reporting to nobody: the org chart of a deal is the part we have mapped.
+    """
+    # A contact in the recycle bin leaves the buying center until restored.
+    entries = [e for e in opportunity.buying_center.all() if e.contact.deleted_at is None]
+    mapped = {str(e.contact_id) for e in entries}
+    people = []
+    for entry in entries:
+        person = contact_to_person(entry.contact, entry)
+        if person.reports_to not in mapped:
+            person = replace(person, reports_to=None)
+        people.append(person)
+    return types.Deal(
+        id=str(opportunity.pk),
+        name=opportunity.name,
+        amount=opportunity.amount,
+        stage=types.Stage(opportunity.stage),
+        outcome=types.Outcome(opportunity.outcome),
+        expected_close=opportunity.expected_close,
+        stage_entered_on=opportunity.stage_entered_on,
+        created_on=opportunity.created_at.date() if opportunity.created_at else None,
+        closed_on=opportunity.closed_on,
+        grade=types.Grade(opportunity.grade) if opportunity.grade else None,
+        owner=opportunity.owner.get_username(),
+        evidence=tuple(
+            types.Evidence(e.node, e.by.get_username(), e.on, e.note)
+            for e in opportunity.evidence.all()
+        ),
+        overrides=tuple(
+            types.Override(
+                types.Stage(o.from_stage),
+                types.Stage(o.to_stage),
+                tuple(o.missing),
+                o.reason,
+                o.by.get_username(),
+                o.on,
+            )
+            for o in opportunity.overrides.all()
+        ),
+        people=tuple(people),
+        collective_decision=opportunity.account.collective_decision,
+        competitors=tuple(c.strip() for c in opportunity.competitors.splitlines() if c.strip()),
+        proposal_emphasis=types.Quadrant(opportunity.proposal_emphasis)
+        if opportunity.proposal_emphasis
+        else None,
+        source=types.LeadSource(opportunity.source) if opportunity.source else None,
+    )
+
+
+def activity_to_method(activity: Activity) -> types.Activity:
+    """Callers prefetch ``contacts``."""
+    return types.Activity(
+        id=str(activity.pk),
+        kind=types.ActivityKind(activity.kind),
+        on=activity.on,
+        contact_ids=frozenset(str(c.pk) for c in activity.contacts.all()),
+        cost=activity.cost,
+        notes=activity.notes,
+        next_step=activity.next_step,
+        next_pretext=activity.next_pretext,
+        next_on=activity.next_on,
+        by=str(activity.owner_id),
+    )

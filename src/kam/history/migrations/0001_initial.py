@@ -6,33 +6,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Change',
+            name="Change",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_id', models.CharField(max_length=40)),
-                ('object_repr', models.CharField(max_length=200, verbose_name='record')),
-                ('action', models.CharField(choices=[('create', 'created'), ('update', 'changed'), ('delete', 'moved to the recycle bin'), ('restore', 'restored'), ('purge', 'purged')], max_length=10, verbose_name='action')),
-                ('changes', models.JSONField(default=dict, help_text='field: [old, new]', verbose_name='changes')),
-                ('source', models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('demo', 'demo data'), ('system', 'system')], max_length=10, verbose_name='from')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='when')),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype')),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_id", models.CharField(max_length=40)),
+                ("object_repr", models.CharField(max_length=200, verbose_name="record")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "created"),
+                            ("update", "changed"),
+                            ("delete", "moved to the recycle bin"),
+                            ("restore", "restored"),
+                            ("purge", "purged"),
+                        ],
+                        max_length=10,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "changes",
+                    models.JSONField(
+                        default=dict, help_text="field: [old, new]", verbose_name="changes"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("page", "page"),
+                            ("api", "API"),
+                            ("import", "import"),
+                            ("demo", "demo data"),
+                            ("system", "system"),
+                        ],
+                        max_length=10,
+                        verbose_name="from",
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="when")),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'change',
-                'verbose_name_plural': 'history',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['content_type', 'object_id'], name='history_cha_content_b376f1_idx')],
+                "verbose_name": "change",
+                "verbose_name_plural": "history",
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["content_type", "object_id"], name="history_cha_content_b376f1_idx"
+                    )
+                ],
             },
         ),
     ]
