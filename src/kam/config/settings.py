@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "kam.org",
     "kam.history",
     "kam.sales",
+    "kam.imports",
 ]
 
 MIDDLEWARE = [
@@ -145,7 +146,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("KAM_HTTPS", False)
