@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ADDRESS ?= 127.0.0.1:8000
 
-.PHONY: run test lint format messages clean
+.PHONY: run test assets lint format messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "KAM needs Python 3.11 or newer: run make with PYTHON=python3.11")'
@@ -21,7 +21,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
+	$(BIN)/python -m kam.assets
 	$(BIN)/kam migrate --noinput
+	KAM_DEBUG=1 $(BIN)/kam demo --if-empty
 	@echo
 	@echo "KAM is serving on http://$(ADDRESS)/  (Ctrl-C stops it)"
 	@echo
@@ -30,6 +32,7 @@ run: $(VENV)/.installed-run
 # Runs every test with branch coverage; kam.method must stay at 95% or more.
 # For PostgreSQL as well: DATABASE_URL=postgres://USER:PASS@127.0.0.1:5432/kam make test
 test: $(VENV)/.installed-dev
+	$(BIN)/python -m kam.assets
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m coverage erase
@@ -37,6 +40,11 @@ test: $(VENV)/.installed-dev
 	@echo "Branch coverage of kam.method:"
 	$(BIN)/python -m coverage report --include='src/kam/method/*' --fail-under=95
 	@$(BIN)/python -m coverage report --format=total | sed 's/^/Branch coverage of all of kam: /;s/$$/%/'
+
+# Front-end libraries (htmx, ECharts) from the npm registry, as pinned in assets.lock.json:
+# each tarball's sha512 is checked before anything is extracted; no Node.js needed.
+assets: $(VENV)/.installed-run
+	$(BIN)/python -m kam.assets
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -53,4 +61,4 @@ messages: $(VENV)/.installed-dev
 	cd src/kam && KAM_DATA_DIR=$(CURDIR)/data ../../$(BIN)/kam compilemessages
 
 clean:
-	rm -rf $(VENV) .coverage .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .coverage .pytest_cache .ruff_cache .hypothesis src/kam/web/static/vendor
