@@ -215,6 +215,9 @@ class Account(Owned, Deletable):
     ownership = models.CharField(
         _("ownership"), max_length=20, choices=Ownership.choices, blank=True
     )
+    traits = models.CharField(
+        _("traits"), max_length=200, blank=True, help_text=_("What sets this customer apart.")
+    )
     collective_decision = models.BooleanField(
         _("collective decision"),
         default=False,
