@@ -1,0 +1,4 @@
+"""Pages of the accounts section (issue 5)."""
+
+app_name = "accounts"
+urlpatterns: list = []

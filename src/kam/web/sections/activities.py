@@ -1,0 +1,4 @@
+"""Pages of the activities section (issue 5)."""
+
+app_name = "activities"
+urlpatterns: list = []

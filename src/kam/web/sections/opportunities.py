@@ -1,0 +1,4 @@
+"""Pages of the opportunities section (issue 5)."""
+
+app_name = "opportunities"
+urlpatterns: list = []

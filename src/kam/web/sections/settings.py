@@ -1,0 +1,4 @@
+"""Pages of the settings section (issue 5)."""
+
+app_name = "settings"
+urlpatterns: list = []
