@@ -31,6 +31,8 @@ from typing import BinaryIO
 
 from django.utils.translation import gettext as _
 
+from kam.exports.files import unneutralise
+
 SNIFF_BYTES = 64 * 1024
 # Enough to reach the Chinese text of a file whose first rows are ASCII only.
 ENCODING_SNIFF_BYTES = 1024 * 1024
@@ -300,7 +302,7 @@ def _columns(header: list[str]) -> list[str]:
         header.pop()  # Excel's trailing delimiters
     columns, seen = [], set()
     for position, name in enumerate(header, start=1):
-        name = name.strip().lstrip("\ufeff").strip()
+        name = unneutralise(name.strip().lstrip("\ufeff").strip())
         if not name or name in seen:
             name = f"{name or _('column')} ({position})"
         seen.add(name)
@@ -313,7 +315,7 @@ def _rows(numbered, columns: list[str]) -> Iterator[tuple[int, dict]]:
     for line, cells in numbered:
         if _blank(cells):
             continue
-        row = dict(zip(columns, cells, strict=False))
+        row = dict(zip(columns, (unneutralise(c) for c in cells), strict=False))
         if len(cells) < width:
             row.update({c: "" for c in columns[len(cells) :]})
         extra = [c for c in cells[width:] if c.strip()]
