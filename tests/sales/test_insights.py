@@ -140,3 +140,70 @@ def test_ratios_count_deals_without_a_lead_as_leads(rep):
     # 1 lead + 3 deals entered directly = 4 leads; 3 deals; 2 reached stage 3 (the won ones);
     # 2 won.
     assert [(s.from_count, s.to_count) for s in report.steps] == [(4, 3), (3, 2), (2, 2)]
+
+
+def test_forecasts_by_owner_equal_one_forecast_per_owner_at_a_constant_cost(rep, teammate, manager):
+    _setup_rep_quarter(rep)
+    _won(teammate, factories.account(teammate), "50000", dt.date(2026, 11, 1))
+    CompanySettings.load()
+    with CaptureQueriesContext(connection) as two:
+        both = insights.forecasts_by_owner(manager, [rep, teammate], period=Q4, today=TODAY)
+    assert both[rep.pk] == insights.forecast(manager, owner=rep, period=Q4, today=TODAY)
+    assert both[teammate.pk] == insights.forecast(manager, owner=teammate, period=Q4, today=TODAY)
+    for _ in range(3):
+        _won(teammate, factories.account(teammate), "1000", dt.date(2026, 11, 2))
+    with CaptureQueriesContext(connection) as more:
+        insights.forecasts_by_owner(manager, [rep, teammate], period=Q4, today=TODAY)
+    assert len(more) == len(two)
+
+
+# --- the insider's identity and targets, as seen by each user (used by the API) --------
+
+
+def _deal_with_insider(rep):
+    account = factories.account(rep)
+    deal = factories.opportunity(rep, account)
+    boss = factories.contact(rep, account, name="王总")
+    secretary = factories.contact(rep, account, name="小林")
+    actions.set_buying_center_entry(
+        deal, boss, roles=["decision_maker"], acting_user=rep, source=Source.PAGE
+    )
+    actions.set_buying_center_entry(
+        deal, secretary, insider=True, acting_user=rep, source=Source.PAGE
+    )
+    return insights.opportunities(rep).get(pk=deal.pk), secretary
+
+
+def test_the_buying_center_view_names_the_insider_to_the_owner(rep):
+    deal, secretary = _deal_with_insider(rep)
+
+    view = insights.buying_center_view(rep, deal)
+
+    assert view.may_see_insider and view.insider_exists
+    assert view.coverage.insiders == (str(secretary.pk),)
+
+
+def test_the_buying_center_view_tells_a_teammate_only_that_an_insider_exists(rep, teammate):
+    deal, _ = _deal_with_insider(rep)
+
+    view = insights.buying_center_view(teammate, insights.opportunities(teammate).get(pk=deal.pk))
+
+    assert view.insider_exists and not view.may_see_insider
+    assert view.coverage.insiders == ()
+    assert not any(p.insider for p in view.deal.people)
+    assert view.key_person.steps[0].done  # "find your insider" is done, whoever it is
+
+
+def test_target_amount_leaves_out_targets_the_user_may_not_see(rep, teammate, manager):
+    actions.set_target(
+        user=rep,
+        start=dt.date(2026, 10, 1),
+        end=dt.date(2026, 12, 31),
+        amount=Decimal("700000"),
+        acting_user=manager,
+        source=Source.PAGE,
+    )
+
+    assert insights.target_amount(Q4, owner=rep, user=teammate) is None
+    assert insights.target_amount(Q4, owner=rep, user=manager) == Decimal("700000")
+    assert insights.target_amount(Q4, owner=rep, user=rep) == Decimal("700000")

@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "kam.history",
     "kam.sales",
     "kam.imports",
+    "kam.exports",
+    "kam.ops",
+    "kam.api",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("kam.api.urls")),
     path("leads/", include("kam.web.sections.leads")),
     path("customers/", include("kam.web.sections.accounts")),
     path("opportunities/", include("kam.web.sections.opportunities")),

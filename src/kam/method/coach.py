@@ -37,6 +37,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from kam.method import (
+    agenda,
     buying_center,
     funnel,
     insider,
@@ -1163,11 +1164,7 @@ def _rel_visit_overdue(ctx: AccountContext, s: CoachSettings) -> Iterator[Findin
     for a in ctx.activities:
         if a.next_on is None or (today - a.next_on).days <= s.next_visit_grace_days:
             continue
-        # A later visit to any of the same people (or any visit, when none were named) keeps it.
-        kept = any(
-            v.on > a.on and (not a.contact_ids or v.contact_ids & a.contact_ids) for v in visits
-        )
-        if not kept:
+        if not agenda.is_kept(a, visits):
             overdue.append(a)
     if not overdue:
         return

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from kam.method import coach, funnel, insider, probability, screening
+from kam.method import buying_center, coach, funnel, insider, probability, screening, whole_brain
 from kam.method.types import Grade, InsiderFact, OffFunnelOrder, Period, RelationshipLevel
 from kam.org.models import CompanySettings, Membership
-from kam.org.scoping import visible
+from kam.org.scoping import may_see_insider, visible
 from kam.sales.models import (
     OPPORTUNITY_PREFETCH,
     Account,
@@ -148,6 +148,9 @@ def target_amount(period: Period, *, owner=None, team=None, user=None) -> Decima
     the teams the user manages, or of every team for an admin. Targets count when their
     period lies inside the asked one."""
     inside = Target.objects.filter(start__gte=period.start, end__lte=period.end)
+    if user is not None:
+        # Never someone else's target the user may not see (a teammate's personal one).
+        inside = visible(user, inside)
     if owner is not None:
         inside = inside.filter(user=owner)
     elif team is not None:
@@ -209,28 +212,67 @@ def ratios(user, *, owner=None, team=None, since: dt.date | None = None):
     )
 
 
-def coach_deal(user, opportunity: Opportunity, *, today: dt.date):
-    """The coach's ranked recommendations for one visible opportunity."""
-    settings = CompanySettings.load().coach_settings()
+def deal_as_seen(user, opportunity: Opportunity):
+    """``(deal, insider_exists)``: the opportunity as ``user`` may see it.
+
+    Who the insider is, only ``may_see_insider`` users learn; for anyone else the
+    deal's people carry no insider flag, so nothing computed from it can name the
+    insider, and ``insider_exists`` tells only that there is one. Callers prefetch
+    ``OPPORTUNITY_PREFETCH``.
+    """
     deal = opportunity_to_deal(opportunity)
-    people = {p.id for p in deal.people}
-    activities = (
-        visible(user, Activity.objects.filter(account=opportunity.account))
-        .filter(Q(opportunity=opportunity) | Q(contacts__in=people))
-        .distinct()
-        .prefetch_related("contacts")
+    exists = any(p.insider for p in deal.people)
+    if not exists or may_see_insider(user, opportunity):
+        return deal, exists
+    return replace(deal, people=tuple(replace(p, insider=False) for p in deal.people)), exists
+
+
+@dataclass(frozen=True)
+class BuyingCenterView:
+    """One deal's buying center as a user may see it (``deal_as_seen``).
+
+    ``entries`` are the live ``BuyingCenterEntry`` rows; without
+    ``may_see_insider`` their ``insider`` flag must not be shown.
+    """
+
+    deal: object  # kam.method.types.Deal
+    entries: tuple
+    may_see_insider: bool
+    insider_exists: bool
+    coverage: buying_center.Coverage
+    key_person: buying_center.KeyPersonProgress
+    profile: whole_brain.CombinedProfile
+
+
+def buying_center_view(user, opportunity: Opportunity) -> BuyingCenterView:
+    """People, roles, coverage, key-person steps and the combined whole-brain profile."""
+    method = CompanySettings.load().to_method()
+    deal, exists = deal_as_seen(user, opportunity)
+    seen = may_see_insider(user, opportunity)
+    people = deal.people
+    progress = buying_center.key_person_progress(
+        people, collective_decision=deal.collective_decision, settings=method.buying_center
     )
-    claims = tuple(
-        insider.InsiderClaim(InsiderFact(c.fact), c.supplied_on, c.confirmed, c.note)
-        for c in opportunity.insider_claims.all()
-    )
-    context = coach.DealContext(
+    if exists and not seen:
+        # Step 1 (find your insider) is done: that much the user may know.
+        first = replace(progress.steps[0], done=True, missing=())
+        progress = replace(progress, steps=(first, *progress.steps[1:]))
+    return BuyingCenterView(
         deal=deal,
-        today=today,
-        activities=tuple(activity_to_method(a) for a in activities),
-        insider_claims=claims,
+        entries=tuple(e for e in opportunity.buying_center.all() if e.contact.deleted_at is None),
+        may_see_insider=seen,
+        insider_exists=exists,
+        coverage=buying_center.coverage(
+            people, collective_decision=deal.collective_decision, settings=method.buying_center
+        ),
+        key_person=progress,
+        profile=whole_brain.combined_profile(people, settings=method.whole_brain),
     )
-    return coach.coach_deal(context, settings=settings)
+
+
+def coach_deal(user, opportunity: Opportunity, *, today: dt.date):
+    """The coach's ranked recommendations for one visible opportunity (see ``coach_deals``)."""
+    return coach_deals(user, [opportunity], today=today)[opportunity.pk]
 
 
 def coach_account(user, account: Account, *, today: dt.date):
@@ -263,3 +305,109 @@ def coach_account(user, account: Account, *, today: dt.date):
         | frozenset(f for f in ("industry", "region", "scale", "traits") if getattr(account, f)),
     )
     return coach.coach_account(context, settings=settings)
+
+
+# Rules whose message names the insider; not run for someone who may not learn who it is.
+_INSIDER_NAMING_RULES = frozenset({"BC-INSIDER-DOUBTFUL", "BC-INSIDER-NO-FACTS"})
+
+
+def coach_deals(user, opportunities_, *, today: dt.date) -> dict:
+    """The coach's ranked recommendations for each of ``opportunities_`` (as
+    ``opportunities(user)`` loads them), by primary key, in a constant number of
+    queries however many deals there are.
+
+    Activities and insider claims are the ones the user may see. For a deal whose
+    insider the user may not learn (``may_see_insider``), the rules that name the
+    insider are not run: a teammate is told that an insider exists, never who.
+    """
+    from dataclasses import replace
+
+    from kam.org.scoping import may_see_insider
+    from kam.sales.models import InsiderClaim
+
+    opps = list(opportunities_)
+    if not opps:
+        return {}
+    settings = CompanySettings.load().coach_settings()
+    discreet = replace(settings, disabled_rules=settings.disabled_rules | _INSIDER_NAMING_RULES)
+    activities = list(
+        visible(user, Activity.objects.filter(account__in={o.account_id for o in opps}))
+        .prefetch_related("contacts")
+        .order_by("on", "pk")
+    )
+    claims: dict = {}
+    for c in visible(user, InsiderClaim.objects.filter(opportunity__in=[o.pk for o in opps])):
+        claims.setdefault(c.opportunity_id, []).append(
+            insider.InsiderClaim(InsiderFact(c.fact), c.supplied_on, c.confirmed, c.note)
+        )
+    # Each activity translated once, grouped by account: a deal reads its account's.
+    by_account: dict = {}
+    for a in activities:
+        by_account.setdefault(a.account_id, []).append((a.opportunity_id, activity_to_method(a)))
+    result = {}
+    for opp in opps:
+        deal = opportunity_to_deal(opp)
+        people = {p.id for p in deal.people}
+        mine = tuple(
+            act
+            for opportunity_id, act in by_account.get(opp.account_id, ())
+            if opportunity_id == opp.pk or people & act.contact_ids
+        )
+        context = coach.DealContext(
+            deal=deal,
+            today=today,
+            activities=mine,
+            insider_claims=tuple(claims.get(opp.pk, ())),
+        )
+        rules = settings if may_see_insider(user, opp) else discreet
+        result[opp.pk] = coach.coach_deal(context, settings=rules)
+    return result
+
+
+def forecasts_by_owner(
+    user, owners, *, period: Period, today: dt.date, team=None
+) -> dict[int, funnel.Forecast]:
+    """``forecast(user, owner=o, team=team, ...)`` for each of ``owners`` (users or
+    their pks), from one load of deals, orders and targets: a team's per-rep table
+    costs the same queries for two reps or twenty."""
+    method = CompanySettings.load().to_method()
+    owner_ids = [getattr(o, "pk", o) for o in owners]
+    views = deal_views(
+        user, narrowed(Opportunity.objects.filter(owner__in=owner_ids), team=team), settings=method
+    )
+    orders = narrowed(
+        visible(
+            user,
+            OffFunnelOrderModel.objects.filter(
+                owner__in=owner_ids, on__range=(period.start, period.end)
+            ),
+        ),
+        team=team,
+    )
+    targets = dict(
+        visible(
+            user,
+            Target.objects.filter(start__gte=period.start, end__lte=period.end, user__in=owner_ids),
+        )
+        .values_list("user")
+        .annotate(total=Sum("amount"))
+    )
+    deals: dict[int, list] = {pk: [] for pk in owner_ids}
+    for view in views:
+        deals[view.opportunity.owner_id].append(view)
+    off: dict[int, list] = {pk: [] for pk in owner_ids}
+    for order in orders:
+        off[order.owner_id].append(OffFunnelOrder(order.amount, order.on))
+    return {
+        pk: funnel.forecast(
+            [v.deal for v in deals[pk]],
+            off[pk],
+            period=period,
+            today=today,
+            target=targets.get(pk),
+            probabilities={v.deal.id: v.probability.value for v in deals[pk]},
+            process_settings=method.process,
+            settings=method.funnel,
+        )
+        for pk in owner_ids
+    }

@@ -13,7 +13,7 @@ class Section:
 
     url_name: str
     label: str | Promise
-    staff_only: bool = False
+    admin_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ SECTIONS = (
     Section("opportunities:list", _("Opportunities")),
     Section("activities:list", _("Activities")),
     Section("funnel:index", _("Funnel")),
-    Section("settings:index", _("Settings"), staff_only=True),
+    Section("settings:index", _("Settings"), admin_only=True),
 )
 
 
@@ -48,7 +48,7 @@ def sections_for(request, sections=SECTIONS) -> list[NavItem]:
         return []
     items = []
     for section in sections:
-        if section.staff_only and not user.is_staff:
+        if section.admin_only and not user.is_superuser:
             continue
         try:
             url = reverse(section.url_name)

@@ -1,17 +1,108 @@
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 
-from kam.method.process import DEFAULT_SETTINGS as PROCESS_DEFAULTS
+from kam.org.models import CompanySettings
+from kam.org.scoping import visible
+from kam.sales import insights
+from kam.sales.models import Activity, Opportunity, Outcome
+from kam.web.i18n import in_language
+
+# How far ahead My day looks for visits due, and how much advice it shows.
+VISITS_AHEAD_DAYS = 7
+TOP_RECOMMENDATIONS = 10
 
 
 @login_required
 def home(request):
-    """The front page for a signed-in user (to become "My day"): the six stages of the method."""
-    return render(request, "kam/home.html", {"stages": PROCESS_DEFAULTS.stages})
+    """My day: visits due and overdue with their pretext, the coach's top advice over my
+    open deals, my funnel, my forecast for the quarter against my target, and my
+    10-5-3-1 ratios. Every number comes from ``kam.method`` through ``insights``."""
+    user = request.user
+    today = dt.date.today()
+    method = CompanySettings.load().to_method()
+    mine = insights.deal_views(
+        user, Opportunity.objects.filter(owner=user, outcome=Outcome.OPEN), settings=method
+    )
+    advice = insights.coach_deals(user, [v.opportunity for v in mine], today=today)
+    ranked = sorted(
+        ((rec, view) for view in mine for rec in advice.get(view.opportunity.pk, ())),
+        # The coach's own order within a deal; across deals, the coach's ranking
+        # (severity, then what is at stake), which a stable sort keeps.
+        key=lambda item: (-item[0].severity, -item[1].deal.amount, -int(item[1].deal.stage)),
+    )
+    recommendations = [
+        {
+            "severity": rec.severity,
+            "message": rec.message,
+            "evidence": rec.evidence,
+            "rule_id": rec.rule_id,
+            "section": rec.section,
+            "deal_name": view.opportunity.name,
+            "deal_url": reverse("opportunities:detail", args=[view.opportunity.pk]),
+        }
+        for rec, view in ranked[:TOP_RECOMMENDATIONS]
+    ]
+    period = insights.current_quarter(today)
+    funnel = insights.funnel_rows(user, today=today, owner=user)
+    forecast = insights.forecast(user, period=period, today=today, owner=user)
+    ratios = insights.ratios(user, owner=user)
+    chart = {
+        "funnel": [
+            {"name": in_language(row.name), "count": row.count, "value": float(row.value)}
+            for row in funnel
+        ],
+        "forecast": {
+            "parts": [
+                {"name": in_language(part.label), "value": float(part.amount)}
+                for part in forecast.parts
+            ],
+            "target": float(forecast.target) if forecast.target is not None else None,
+            "labels": {
+                "forecast": _("Forecast"),
+                "target": _("Target"),
+                "count": _("Deals"),
+                "value": _("Value"),
+            },
+        },
+    }
+    return render(
+        request,
+        "kam/home.html",
+        {
+            "today": today,
+            "visits": _visits_due(user, today),
+            "recommendations": recommendations,
+            "funnel": funnel,
+            "forecast": forecast,
+            "period": period,
+            "ratio_steps": [*ratios.steps, ratios.overall],
+            "chart": chart,
+        },
+    )
+
+
+def _visits_due(user, today: dt.date):
+    """The next visits planned on my deals (or by me) up to a week ahead, overdue first.
+
+    A planned visit counts as done once a later activity with the same account is logged.
+    """
+    later = Activity.objects.filter(account=OuterRef("account"), on__gt=OuterRef("on"))
+    return (
+        visible(user, Activity.objects.all())
+        .filter(Q(opportunity__owner=user) | Q(owner=user, opportunity__isnull=True))
+        .filter(next_on__isnull=False, next_on__lte=today + dt.timedelta(days=VISITS_AHEAD_DAYS))
+        .filter(~Exists(later))
+        .select_related("account", "opportunity")
+        .prefetch_related("contacts")
+        .order_by("next_on", "pk")
+    )
 
 
 class SignInView(auth_views.LoginView):
