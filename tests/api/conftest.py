@@ -71,8 +71,8 @@ def build(owner, tag: str) -> dict:
         start=dt.date(TODAY.year, 1, 1),
         end=dt.date(TODAY.year, 12, 31),
         amount=Decimal("5000000"),
-        acting_user=owner,
-        source=Source.PAGE,
+        acting_user=None,  # set by the system: a rep may not set their own target
+        source=Source.SYSTEM,
     )
     return {
         "leads": lead,

@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from kam.history.models import Change
 from kam.history.record import history_of
@@ -200,3 +200,22 @@ def test_a_target_for_nobody_or_a_reversed_period_is_refused(manager, rep):
         )
     assert "end" in refused.value.message_dict
     assert not Target.objects.exists()
+
+
+def test_only_an_admin_or_a_manager_of_the_team_sets_targets(rep, teammate, manager, admin, teams):
+    period = {"start": dt.date(2026, 10, 1), "end": dt.date(2026, 12, 31)}
+    with pytest.raises(PermissionDenied):
+        actions.set_target(
+            user=teammate, amount=Decimal("1"), acting_user=rep, source=PAGE, **period
+        )
+    with pytest.raises(PermissionDenied):
+        actions.set_target(
+            team=teams["north"], amount=Decimal("1"), acting_user=rep, source=PAGE, **period
+        )
+    actions.set_target(
+        user=rep, amount=Decimal("500000"), acting_user=manager, source=PAGE, **period
+    )
+    actions.set_target(
+        team=teams["south"], amount=Decimal("900000"), acting_user=admin, source=PAGE, **period
+    )
+    assert Target.objects.count() == 2

@@ -26,7 +26,7 @@ from kam.api import etags
 from kam.api.errors import ApiError
 from kam.history.record import Source
 from kam.org.models import Team
-from kam.org.scoping import managed_team_ids, visible
+from kam.org.scoping import may_set_target, visible
 from kam.sales import actions
 from kam.sales.models import (
     Account,
@@ -566,18 +566,8 @@ def _check_links(user, model, data: dict) -> None:
 
 
 def _check_target_rights(user, *, user_id=None, team_id=None) -> None:
-    """Targets are set by a manager of the team (or of the person's team) or an admin."""
-    if user.is_superuser:
-        return
-    managed = managed_team_ids(user)
-    if team_id is not None and team_id in managed:
-        return
-    if user_id is not None:
-        from kam.org.models import Membership
-
-        if Membership.objects.filter(user_id=user_id, team_id__in=managed).exists():
-            return
-    raise PermissionDenied(_("Only a manager of the team or an administrator sets targets."))
+    if not may_set_target(user, user_id=user_id, team_id=team_id):
+        raise PermissionDenied(_("Only a manager of the team or an administrator sets targets."))
 
 
 def create(res: Resource, user, data: dict):

@@ -119,3 +119,17 @@ def may_see_insider(user, opportunity) -> bool:
         or opportunity.owner_id == user.pk
         or opportunity.team_id in managed_team_ids(user)
     )
+
+
+def may_set_target(user, *, user_id=None, team_id=None) -> bool:
+    """Targets are set by an admin, or by a manager of the team (or of the person's team)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    managed = managed_team_ids(user)
+    if team_id is not None and team_id in managed:
+        return True
+    return user_id is not None and (
+        Membership.objects.filter(user_id=user_id, team_id__in=managed).exists()
+    )

@@ -58,6 +58,7 @@ from kam.method import process, screening
 from kam.method.settings import MethodSettings
 from kam.method.types import Role
 from kam.org.models import CompanySettings, Membership
+from kam.org.scoping import may_set_target
 from kam.sales.models import (
     OPPORTUNITY_PREFETCH,
     RECYCLE_DAYS,
@@ -1270,8 +1271,18 @@ def set_target(
     source: str,
 ) -> Target:
     """Set the sales target of one user or one team for the period ``start``-``end``;
-    a target for the same holder and period is replaced."""
+    a target for the same holder and period is replaced. Only an admin or a manager of
+    the team (or of the person's team) may: ``PermissionDenied`` otherwise."""
     _check_source(source)
+    holder_given = user is not None or team is not None  # no holder: the model says so
+    if (
+        acting_user is not None
+        and holder_given
+        and not may_set_target(
+            acting_user, user_id=getattr(user, "pk", user), team_id=getattr(team, "pk", team)
+        )
+    ):
+        raise PermissionDenied(_("Only a manager of the team or an administrator sets targets."))
     with transaction.atomic():
         target = (
             Target.objects.select_for_update()
