@@ -5,11 +5,20 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kam.history.models import Change
-from kam.sales.models import Account, Activity, Lead, OffFunnelOrder, Opportunity, Target
+from kam.sales.models import (
+    Account,
+    Activity,
+    Contact,
+    Lead,
+    OffFunnelOrder,
+    Opportunity,
+    Target,
+)
 from tests.api.conftest import TODAY, build
 from tests.sales import factories
 
@@ -106,6 +115,17 @@ NEW = {
 }
 
 
+MODELS = {
+    "leads": Lead,
+    "accounts": Account,
+    "contacts": Contact,
+    "opportunities": Opportunity,
+    "activities": Activity,
+    "off-funnel-orders": OffFunnelOrder,
+    "targets": Target,
+}
+
+
 @pytest.mark.parametrize("path", RESOURCES)
 def test_creating_goes_through_the_actions_with_source_api(call, rep, manager, north, path):
     user = manager if path == "targets" else rep
@@ -115,7 +135,12 @@ def test_creating_goes_through_the_actions_with_source_api(call, rep, manager, n
     assert response.status_code == 201, response.data
     assert response["ETag"].startswith('W/"')
     assert response["Location"].endswith(f"/{response.data['id']}")
-    created = Change.objects.filter(object_id=str(response.data["id"]), action="create")
+    model = MODELS[path]
+    created = Change.objects.filter(
+        content_type=ContentType.objects.get_for_model(model),
+        object_id=str(response.data["id"]),
+        action="create",
+    )
     assert created.get().source == "api"
 
 
