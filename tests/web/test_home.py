@@ -154,7 +154,7 @@ def test_the_coach_speaks_about_my_open_deals_with_links(signed_in, rep, account
     assert "王总工" in first and "critical" in first
 
 
-def test_my_funnel_and_forecast_show_the_methods_numbers(signed_in, rep, account):
+def test_my_funnel_and_forecast_show_the_methods_numbers(signed_in, rep, manager, account):
     f.opportunity(rep, account, amount=Decimal("800000"), expected_close=TODAY)
     quarter = insights.current_quarter(TODAY)
     actions.set_target(
@@ -162,7 +162,7 @@ def test_my_funnel_and_forecast_show_the_methods_numbers(signed_in, rep, account
         start=quarter.start,
         end=quarter.end,
         amount=Decimal("2000000"),
-        acting_user=rep,
+        acting_user=manager,  # a rep's target is set by their manager
         source=PAGE,
     )
 

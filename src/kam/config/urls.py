@@ -12,5 +12,6 @@ urlpatterns = [
     path("funnel/", include("kam.web.sections.funnel")),
     path("settings/", include("kam.web.sections.settings")),
     path("history/", include("kam.web.sections.history")),
+    path("import/", include("kam.web.sections.imports")),
     path("", include("kam.web.urls")),
 ]

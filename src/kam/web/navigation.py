@@ -33,6 +33,7 @@ SECTIONS = (
     Section("opportunities:list", _("Opportunities")),
     Section("activities:list", _("Activities")),
     Section("funnel:index", _("Funnel")),
+    Section("imports:index", _("Import")),
     Section("settings:index", _("Settings"), admin_only=True),
 )
 
