@@ -159,3 +159,6 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("KAM_HTTPS", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+
+# Rows per page on every list (pages and the API default).
+PAGE_SIZE = env_int("KAM_PAGE_SIZE", 50)
