@@ -19,7 +19,18 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Q, Sum
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -47,6 +58,7 @@ from kam.sales.models import (
     activity_to_method,
 )
 from kam.web.i18n import in_language, person_name
+from kam.web.pagination import paginate
 
 # ---------------------------------------------------------------------------
 # Shared by the sections of issue 5 that this package's modules import
@@ -318,8 +330,12 @@ class ReportsToForm(forms.Form):
 # ---------------------------------------------------------------------------
 
 
+def _accounts_for(user):
+    return visible(user, Account.objects.all()).select_related("owner", "team")
+
+
 def _accounts(request):
-    return visible(request.user, Account.objects.all()).select_related("owner", "team")
+    return _accounts_for(request.user)
 
 
 @login_required
@@ -328,48 +344,90 @@ def account_list(request):
     and level, lifecycle) and search."""
     accounts = _accounts(request)
     flt = AccountFilter(request.GET or None, user=request.user, accounts=accounts)
-    shown = flt.apply(accounts)
-    context = {"accounts": shown, "filter": flt}
+    pagination = paginate(request, flt.apply(accounts).order_by("name", "pk"))
+    context = {"accounts": pagination.rows, "pagination": pagination, "filter": flt}
     return page_or_fragment(request, "kam/accounts/list.html", "kam/accounts/_table.html", context)
 
 
-def won_revenues(user) -> dict[int, Decimal]:
-    """Won revenue per visible account: won deals plus off-funnel orders."""
-    totals: dict[int, Decimal] = {}
-    won = (
-        visible(user, Opportunity.objects.filter(outcome=Outcome.WON))
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .order_by()
+REVENUE = DecimalField(max_digits=20, decimal_places=2)
+
+
+def _won_revenue_of_accounts(user):
+    """The visible accounts, each with its won revenue (won deals plus off-funnel orders
+    the user sees) computed in SQL: ``revenue``, ``rank`` and the ``cumulative`` revenue
+    down the ranking, highest first (ties by name, as the list orders them)."""
+
+    def total_of(queryset):
+        sums = (
+            visible(user, queryset.filter(account=OuterRef("pk")))
+            .order_by()
+            .values("account")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return Coalesce(
+            Subquery(sums, output_field=REVENUE), Value(Decimal(0)), output_field=REVENUE
+        )
+
+    ranking = [F("revenue").desc(), F("name").asc(), F("pk").asc()]
+    return (
+        _accounts_for(user)
+        .annotate(
+            revenue=ExpressionWrapper(
+                total_of(Opportunity.objects.filter(outcome=Outcome.WON))
+                + total_of(OffFunnelOrder.objects.all()),
+                output_field=REVENUE,
+            )
+        )
+        .annotate(
+            rank=Window(RowNumber(), order_by=ranking),
+            cumulative=Window(Sum("revenue"), order_by=ranking, output_field=REVENUE),
+        )
+        .order_by(*ranking)
     )
-    orders = (
-        visible(user, OffFunnelOrder.objects.all())
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    for row in [*won, *orders]:
-        totals[row["account"]] = totals.get(row["account"], Decimal(0)) + row["total"]
-    return totals
 
 
 @login_required
 def account_pareto(request):
     """The 20/80 view: accounts ranked by won revenue with the cumulative share
-    (``kam.method.segmentation.pareto``)."""
-    accounts = {a.pk: a for a in _accounts(request)}
-    revenues = won_revenues(request.user)
-    rows = segmentation.pareto((pk, revenues.get(pk, Decimal(0))) for pk in accounts)
-    vital, total = segmentation.vital_few(rows)
-    table = [{"row": r, "account": accounts[r.key]} for r in rows]
+    (the rule of ``kam.method.segmentation.pareto``, run in SQL so that a page loads
+    only the accounts it shows: the total, the count of the vital few and the page's
+    rows are three aggregate queries)."""
+    ranked = _won_revenue_of_accounts(request.user)
+    total_revenue = ranked.aggregate(total=Sum("revenue"))["total"] or Decimal(0)
+    cutoff = segmentation.DEFAULT_CUTOFF
+    # Vital: some revenue, and the cumulative share before it is below the cutoff.
+    vital = (
+        ranked.filter(revenue__gt=0, cumulative__lt=F("revenue") + cutoff * total_revenue).count()
+        if total_revenue
+        else 0
+    )
+    pagination = paginate(request, ranked)
+    total = pagination.count
+    table = []
+    for account in pagination.rows:
+        revenue = Decimal(account.revenue or 0)
+        cumulative = Decimal(account.cumulative or 0)
+        share = revenue / total_revenue if total_revenue else Decimal(0)
+        row = segmentation.ParetoRow(
+            rank=account.rank,
+            key=account.pk,
+            revenue=revenue,
+            share=share,
+            cumulative_share=cumulative / total_revenue if total_revenue else Decimal(0),
+            vital=revenue > 0 and (cumulative - revenue) < cutoff * total_revenue,
+        )
+        table.append({"row": row, "account": account})
+    shown = [t for t in table if t["row"].revenue > 0]
     chart = {
-        "names": [accounts[r.key].name for r in rows if r.revenue > 0],
-        "revenue": [float(r.revenue) for r in rows if r.revenue > 0],
-        "cumulative": [round(float(r.cumulative_share) * 100, 1) for r in rows if r.revenue > 0],
+        "names": [t["account"].name for t in shown],
+        "revenue": [float(t["row"].revenue) for t in shown],
+        "cumulative": [round(float(t["row"].cumulative_share) * 100, 1) for t in shown],
         "labels": {"revenue": _("Won revenue"), "cumulative": _("Cumulative share (%)")},
     }
     context = {
         "rows": table,
+        "pagination": pagination,
         "vital": vital,
         "total": total,
         "vital_share": (vital / total) if total else 0,
@@ -477,7 +535,7 @@ def account_detail(request, pk):
     contacts = list(
         account.contacts.select_related("reports_to").prefetch_related("familiarities__user")
     )
-    views = insights.deal_views(user, account.opportunities.all(), settings=settings)
+    views = insights.deal_views(user, account.opportunities.all())
     opportunities = [v.opportunity for v in views]
     orders = list(visible(user, account.off_funnel_orders.all()))
     activities = list(

@@ -27,14 +27,13 @@ from kam.sales.models import (
     activity_to_method,
 )
 from kam.web.i18n import person_name
+from kam.web.pagination import paginate
 from kam.web.sections.accounts import (
     apply_errors,
     page_or_fragment,
     today,
     visible_users,
 )
-
-LIST_LIMIT = 100
 
 
 class ActivityFilter(forms.Form):
@@ -126,12 +125,12 @@ class ActivityForm(forms.Form):
         self.fields["participants"].label_from_instance = person_name
 
 
+def _listed(user):
+    return visible(user, Activity.objects.all()).select_related("account", "owner", "opportunity")
+
+
 def _activities(user):
-    return (
-        visible(user, Activity.objects.all())
-        .select_related("account", "owner", "opportunity")
-        .prefetch_related("contacts")
-    )
+    return _listed(user).prefetch_related("contacts")
 
 
 def coming_visits(user, *, on):
@@ -148,12 +147,16 @@ def coming_visits(user, *, on):
 def activity_list(request):
     """The agenda of coming visits, then the activities with filters."""
     flt = ActivityFilter(request.GET or None, user=request.user)
-    activities = flt.apply(_activities(request.user))[:LIST_LIMIT]
+    pagination = paginate(
+        request,
+        flt.apply(_listed(request.user)).order_by("-on", "-pk"),
+        prefetch=("contacts",),
+    )
     context = {
         "filter": flt,
-        "activities": activities,
+        "activities": pagination.rows,
+        "pagination": pagination,
         "plan": coming_visits(request.user, on=today()),
-        "limit": LIST_LIMIT,
     }
     return page_or_fragment(
         request, "kam/activities/list.html", "kam/activities/_table.html", context

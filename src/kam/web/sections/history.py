@@ -37,11 +37,10 @@ from kam.sales.models import (
     Opportunity,
 )
 from kam.web.i18n import person_name
+from kam.web.pagination import paginate
 
 # Apps whose records have a history page; visibility still decides per record.
 HISTORY_APPS = {"sales", "org", "auth"}
-# Rows shown on a record's page, newest first.
-HISTORY_ROWS = 200
 BIN_MODELS = {"account": Account, "contact": Contact, "opportunity": Opportunity}
 
 
@@ -181,11 +180,15 @@ def _fields(change: Change, names: dict) -> list[FieldChange]:
 def record(request, app_label: str, model: str, pk: str):
     """The history of one record the user may see, with its parts, newest first."""
     obj = _record_or_404(request.user, app_label, model, pk)
-    changes = list(history_of(obj).select_related("content_type")[:HISTORY_ROWS])
     opportunity = _opportunity_of(obj)
-    if opportunity is not None and not may_see_insider(request.user, opportunity):
-        if isinstance(obj, BuyingCenterEntry) and obj.insider:
-            raise Http404("No such record.")  # its very name says who the insider is
+    hides_insider = opportunity is not None and not may_see_insider(request.user, opportunity)
+    if hides_insider and isinstance(obj, BuyingCenterEntry) and obj.insider:
+        raise Http404("No such record.")  # its very name says who the insider is
+    pagination = paginate(
+        request, history_of(obj).select_related("content_type").order_by("-at", "-id")
+    )
+    changes = pagination.rows
+    if hides_insider:
         hidden = rows_naming_insider(changes)
         changes = [c for c in changes if c.pk not in hidden]
     names = _related_names(changes)
@@ -204,7 +207,12 @@ def record(request, app_label: str, model: str, pk: str):
     return render(
         request,
         "kam/history/record.html",
-        {"record": obj, "kind": type(obj)._meta.verbose_name, "rows": rows, "limit": HISTORY_ROWS},
+        {
+            "record": obj,
+            "kind": type(obj)._meta.verbose_name,
+            "rows": rows,
+            "pagination": pagination,
+        },
     )
 
 
@@ -232,11 +240,13 @@ def recycle_bin(request):
     now = timezone.now()
     bins = []
     for kind, model in BIN_MODELS.items():
-        records = _in_bin(request.user, model).order_by("-deleted_at")
+        records = _in_bin(request.user, model).order_by("-deleted_at", "-pk")
         if model is not Account:
             records = records.select_related("account")
+        # One page per kind, each with its own page number (?account_page=2).
+        pagination = paginate(request, records, param=f"{kind}_page")
         items = []
-        for obj in records:
+        for obj in pagination.rows:
             left = RECYCLE_DAYS - (now - obj.deleted_at) / dt.timedelta(days=1)
             with_account = (
                 model is not Account
@@ -244,7 +254,7 @@ def recycle_bin(request):
                 and obj.account.deleted_batch == obj.deleted_batch
             )
             items.append(BinItem(obj, kind, max(0, int(left)), left > 0, with_account))
-        bins.append((kind, model._meta.verbose_name_plural, items))
+        bins.append((kind, model._meta.verbose_name_plural, items, pagination))
     return render(
         request,
         "kam/history/bin.html",

@@ -27,6 +27,7 @@ from kam.org.scoping import get_visible_or_404, visible
 from kam.sales import actions
 from kam.sales.models import Account, Decision, Lead, LeadSource
 from kam.web.i18n import in_language
+from kam.web.pagination import paginate
 from kam.web.sections.accounts import (
     apply_errors,
     page_or_fragment,
@@ -242,8 +243,10 @@ def lead_list(request):
         }
         for value, label in LeadSource.choices
     ]
+    pagination = paginate(request, leads.order_by("-created_at", "-pk"))
     context = {
-        "leads": leads,
+        "leads": pagination.rows,
+        "pagination": pagination,
         "filter": flt if flt.is_bound else LeadFilter(),
         "matrix": [row for row in matrix if row["total"]],
         "decisions": decisions,

@@ -32,7 +32,9 @@ from kam.org import actions as org_actions
 from kam.org.models import CompanySettings, Membership, Team
 from kam.sales import actions, insights
 from kam.sales.models import Target
+from kam.sales.tasks import recompute_all_task
 from kam.web.i18n import in_language, person_name
+from kam.web.pagination import paginate
 
 # Blank rows offered under each list, to add to it without JavaScript.
 EXTRA_ROWS = 2
@@ -87,6 +89,9 @@ def save_company_settings(values: dict, *, acting_user, source: str) -> CompanyS
         if changes:
             company.save()
             record(company, action=Action.UPDATE, user=acting_user, source=source, changes=changes)
+            # Every stored figure was made by the old settings. Enqueued in this
+            # transaction: the task exists exactly when the change does.
+            recompute_all_task.enqueue()
         return company
 
 
@@ -523,12 +528,22 @@ def people(request):
             else:
                 messages.success(request, done)
                 return redirect("settings:people")
-    users = get_user_model().objects.order_by("username").prefetch_related("memberships__team")
+    pagination = paginate(
+        request,
+        get_user_model().objects.order_by("username", "pk"),
+        prefetch=("memberships__team",),
+    )
     teams = Team.objects.prefetch_related("memberships__user")
     return render(
         request,
         "kam/settings/people.html",
-        {"users": users, "teams": teams, "forms": forms_by_name, "tab": "people"},
+        {
+            "users": pagination.rows,
+            "pagination": pagination,
+            "teams": teams,
+            "forms": forms_by_name,
+            "tab": "people",
+        },
     )
 
 
@@ -627,11 +642,20 @@ def targets(request):
         else:
             messages.success(request, _("The target was saved."))
             return redirect("settings:targets")
-    rows = Target.objects.select_related("user", "team").order_by("-start", "team__name")
+    pagination = paginate(
+        request,
+        Target.objects.select_related("user", "team").order_by("-start", "team__name", "pk"),
+    )
     return render(
         request,
         "kam/settings/targets.html",
-        {"form": form, "targets": rows, "tab": "targets", "currency": company.currency},
+        {
+            "form": form,
+            "targets": pagination.rows,
+            "pagination": pagination,
+            "tab": "targets",
+            "currency": company.currency,
+        },
     )
 
 
