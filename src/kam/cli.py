@@ -27,6 +27,7 @@ ALIASES = {"serve": "runserver"}
 COMMANDS = (
     ("serve", "run the web server (Django's runserver): kam serve [ADDRESS:PORT]"),
     ("demo", "load the demo data set into an empty database and print the logins"),
+    ("generate", "generate a deterministic synthetic data set at scale (benchmarks)"),
     ("import", "import accounts, contacts, opportunities ... from a CSV or XLSX file"),
     ("export", "export what a user may see as CSV or XLSX, with the list filters"),
     ("forecast", "print the forecast of a period part by part (--json for machines)"),
