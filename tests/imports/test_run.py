@@ -592,11 +592,14 @@ def test_off_funnel_orders_import_and_match_by_account_date_and_amount(tmp_path,
     assert OffFunnelOrder.objects.get().note == "补货(改)"
 
 
-def test_a_row_refused_by_an_action_is_reported_with_the_field_at_fault(tmp_path, rep, monkeypatch):
+def test_a_row_refused_by_the_record_is_reported_with_the_field_at_fault(
+    tmp_path, rep, monkeypatch
+):
     def refuse(*args, **kwargs):
         raise ValidationError({"name": "这个名字不行。"})
 
-    monkeypatch.setattr(actions, "create_record", refuse)
+    # The checks of the record itself (``full_clean``), as ``actions.create_record`` runs them.
+    monkeypatch.setattr(Account, "clean", refuse)
     report = run("accounts", write_csv(tmp_path / "a.csv", [["客户名称"], ["华东"]]), rep)
 
     assert (report.errors[0].column, report.errors[0].message) == ("客户名称", "这个名字不行。")
@@ -637,3 +640,128 @@ def test_a_file_whose_encoding_breaks_mid_way_keeps_the_rows_before_and_says_why
     assert 0 < report.rows == report.created < 60
     assert Account.objects.count() == report.created
     assert report.summary()[-1].startswith("Reading stopped before the end of the file")
+
+
+def test_a_row_is_reported_with_every_reason_found_in_it(tmp_path, rep):
+    rows = [
+        ["华东建工集团", "", "一千", "明天", "Verbal Commit", "nobody"],
+        ["华东建工集团", "x" * 201, "一千", "2026-03-05", "1", "rep"],
+    ]
+    out = io.StringIO()
+    report = run("opportunities", deals(tmp_path, rows), rep, failed_rows=out)
+
+    assert (report.rows, report.failed) == (2, 2)
+    assert [(p.line, p.column) for p in report.errors] == [
+        # what cannot be read, then what the row says wrong
+        (2, "金额"),
+        (2, "预计成交日期"),
+        (2, "阶段"),
+        (2, "商机名称"),
+        (2, "负责人"),
+        # a value refused by the record itself, beside the one that cannot be read
+        (3, "金额"),
+        (3, "商机名称"),
+    ]
+    assert "No user nobody" in report.errors[4].message
+    assert "200 characters" in report.errors[6].message
+    written = list(csv.reader(io.StringIO(out.getvalue())))
+    for column in ("金额", "预计成交日期", "阶段", "商机名称", "负责人"):
+        assert f"{column}: " in written[1][-1]
+    assert not Opportunity.objects.exists() and not Account.objects.exists()
+
+
+def test_a_batch_reads_the_same_queries_however_many_rows_it_has(
+    tmp_path, rep, teammate, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kam.imports import run as importer
+
+    monkeypatch.setattr(importer, "_recompute_figures", lambda ids: None)  # queued, not here
+
+    def queries(rows: int, name: str) -> int:
+        lines = [
+            [f"客户{n % 7}", f"{name}{n}", "1000", "2026-03-05", str(n % 5 + 1), owner]
+            for n, owner in zip(range(rows), ["rep", "teammate", "王伟"] * rows, strict=False)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            report = run("opportunities", deals(tmp_path, lines, name=f"{name}.csv"), rep)
+        assert report.created == rows, report.errors
+        # Inserts come in statements of as many rows as the database takes.
+        return len([q for q in captured if q["sql"].startswith("SELECT")])
+
+    queries(10, "a")  # creates the accounts; the next files find them
+    assert queries(10, "b") == queries(300, "c") <= 10
+    assert Opportunity.objects.count() == 320
+    assert Change.objects.filter(action="create").count() == 320 + 7
+
+
+def test_rows_of_one_batch_see_the_records_the_rows_before_them_create(tmp_path, rep):
+    rows = [
+        ["华东建工集团", "搅拌站", "1000", "2026-03-05", "1", "rep"],
+        ["华东建工集团", "涂料", "2000", "2026-03-05", "1", "rep"],
+        ["华东建工集团", "搅拌站", "1500", "2026-03-05", "2", "rep"],
+        ["华东建工集团", "涂料", "2000", "2026-03-05", "1", "rep"],
+    ]
+    report = run("opportunities", deals(tmp_path, rows), rep)
+
+    assert (report.created, report.updated, report.skipped) == (2, 1, 1)
+    assert report.accounts_created == 1
+    deal = Opportunity.objects.get(name="搅拌站")
+    assert (deal.amount, deal.stage, deal.version) == (Decimal("1500"), 2, 3)
+    assert Account.objects.count() == 1
+
+
+def test_created_records_have_the_history_create_record_writes(tmp_path, rep, teammate):
+    run("opportunities", deals(tmp_path), rep)
+    imported = {
+        (c.object_repr, c.action, c.version): c.changes
+        for c in Change.objects.exclude(object_repr="")
+    }
+    Change.objects.all()._raw_delete(Change.objects.db)
+    account = Account.objects.get(name="华东建工集团")
+    deal = Opportunity.objects.get(name="搅拌站扩建供货")
+
+    # The same records written one by one through the action.
+    Opportunity.all_objects.all().delete()
+    Account.all_objects.all().delete()
+    again = actions.create_record(
+        Account, acting_user=rep, source="import", name=account.name, owner=rep, team=account.team
+    )
+    fields = {
+        f: getattr(deal, f)
+        for f in ("name", "amount", "currency", "expected_close", "stage", "outcome")
+    }
+    fields["stage_entered_on"] = deal.stage_entered_on
+    one = actions.create_record(
+        Opportunity,
+        acting_user=rep,
+        source="import",
+        fields={**fields, "account": again, "owner": rep.pk},
+    )
+
+    for obj, old_pk in ((again, account.pk), (one, deal.pk)):
+        written = Change.objects.get(
+            object_id=str(obj.pk), content_type__model=obj._meta.model_name
+        )
+        expected = imported[(str(obj), "create", 1)]
+        assert {k: v for k, v in written.changes.items() if k not in ("id", "account")} == {
+            k: v for k, v in expected.items() if k not in ("id", "account")
+        }
+        assert expected["id"] == [None, old_pk]
+
+
+def test_the_figures_of_the_accounts_the_rows_touch_are_recomputed_once(
+    tmp_path, rep, teammate, monkeypatch
+):
+    from kam.imports import run as importer
+
+    calls = []
+    monkeypatch.setattr(importer, "_recompute_figures", lambda ids: calls.append(set(ids)))
+    run("opportunities", deals(tmp_path), rep)
+
+    accounts = set(Account.objects.values_list("pk", flat=True))
+    assert calls == [accounts]
+    run("opportunities", deals(tmp_path), rep, dry_run=True)
+    assert len(calls) == 1  # a dry run writes nothing, so changes no figure

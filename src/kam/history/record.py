@@ -73,11 +73,32 @@ def record(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("history must be written in the same transaction as the change")
+    change = build(
+        obj, action=action, user=user, source=source, changes=changes, parent=parent, note=note
+    )
+    change.save()
+    return change
+
+
+def build(
+    obj: models.Model,
+    *,
+    action: str,
+    user,
+    source: str,
+    changes: dict | None = None,
+    parent: models.Model | None = None,
+    note: str = "",
+) -> Change:
+    """The history row ``record`` writes, unsaved: for writers that save many at
+    once (``Change.objects.bulk_create``, in the transaction of the records they
+    describe, as ``kam.imports`` does). Same arguments as ``record``; build it
+    once ``obj`` is saved (its primary key is the row's ``object_id``)."""
     if source not in Source.values:
         raise ValueError(f"source {source!r} is not one of {', '.join(Source.values)}")
     if action == Action.CREATE and changes is None:
         changes = {k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "", [], {})}
-    return Change.objects.create(
+    return Change(
         content_type=_type(obj),
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],

@@ -1,10 +1,15 @@
-"""Running an import: every valid row written through ``kam.sales.actions``,
-every bad row reported with its line, column and reason.
+"""Running an import: every valid row written as ``kam.sales.actions`` writes
+it, every bad row reported with its line, column and every reason found in it.
 
 ``run_import(kind, source, acting_user=..., options=..., dry_run=...)`` reads
 the file (``kam.imports.readers``), matches columns and values
-(``kam.imports.mapping``) and writes each row in its own transaction, with
-history rows marked as coming from an import. The ``ImportReport`` counts
+(``kam.imports.mapping``) and writes the rows in batches (``BATCH_SIZE``), each
+batch in one transaction, with history rows marked as coming from an import.
+A batch looks up what its rows name (accounts, owners, teams, the records they
+match, ...) once, with one query per kind, checks new records as
+``actions.create_record`` does and inserts them and their history
+(``kam.history.record.build``) with ``bulk_create``; a row changing an existing
+record goes through the actions. The ``ImportReport`` counts
 ``rows = created + updated + skipped + failed`` exactly:
 
 - *created*: a new record; *updated*: an existing record changed;
@@ -16,8 +21,16 @@ history rows marked as coming from an import. The ``ImportReport`` counts
   else account + name; activities by account + date + kind + notes;
   off-funnel orders by account + date + amount. Names match without regard to
   case. Only records the importing user may see are matched.
-- A row commits on its own: an import killed half-way leaves whole rows only,
-  and running it again completes it (the rows done are then skipped).
+- A batch commits on its own: an import killed half-way leaves whole batches
+  (so whole rows) only, and running it again completes it (the rows done are
+  then skipped). When the database refuses a batch, its rows are written one
+  by one, so the refused row is named and the others are imported.
+- A row that fails is reported with every reason found: each cell that cannot
+  be read, each reference that cannot be resolved and, for a new record, each
+  value the record refuses.
+- Stored figures (``kam.sales.figures``) are not computed row by row: the
+  accounts the rows wrote (and those of the deals and activities they matched)
+  are queued once, when the import ends, with ``recompute_accounts_later``.
 - ``dry_run`` runs exactly the same code in a transaction that is rolled back
   at the end: the report is the one a real run would give, nothing is written.
 - Rows of contacts, opportunities, activities and off-funnel orders name their
@@ -39,6 +52,7 @@ history rows marked as coming from an import. The ``ImportReport`` counts
 """
 
 import csv
+import importlib.util
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -49,10 +63,14 @@ from typing import BinaryIO, TextIO
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError, models, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kam.history import record as history
 from kam.history.models import Change
+from kam.history.record import snapshot
 from kam.imports import mapping as m
 from kam.imports.readers import UnreadableFile, open_table
 from kam.imports.values import (
@@ -84,6 +102,8 @@ from kam.sales.models import (
 SOURCE = Change.Source.IMPORT
 # Problems kept in a report; the counts stay exact beyond them.
 MAX_PROBLEMS = 10_000
+# Rows written per transaction (see docs/import.md for how it was chosen).
+BATCH_SIZE = 1000
 
 
 class ImportRefused(ValidationError):
@@ -274,14 +294,16 @@ def run_import(
     dry_run: bool = False,
     failed_rows: TextIO | None = None,
     progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportReport:
     """Import the rows of ``source`` (a path, or a binary file that can seek) as
     records of ``kind`` for ``acting_user`` and return the report.
 
     ``failed_rows``, a text stream, receives the failed rows as CSV: the file's
     columns and an ``error`` column with the reasons. ``progress`` is called with
-    the count of rows done after each row. Raises ``ImportRefused`` when the file
-    or the options are refused as a whole (nothing is written then).
+    the count of rows done after each batch of ``batch_size`` rows (each batch
+    commits in one transaction). Raises ``ImportRefused`` when the file or the
+    options are refused as a whole (nothing is written then).
     """
     options = options or ImportOptions()
     try:
@@ -303,27 +325,68 @@ def run_import(
         report.ignored_columns = list(columns.ignored)
         writer = _FailedRows(failed_rows, table.columns)
         importer = _Importer(setup, columns, orders, report)
-        with transaction.atomic() if dry_run else nullcontext():
-            rows = iter(table)
-            while True:
-                try:
-                    line, row = next(rows)
-                except StopIteration:
-                    break
-                except UnreadableFile as exc:
-                    # The rows before stay imported; the report says where reading stopped.
-                    report.stopped = str(exc)
-                    break
-                report.rows += 1
-                problems = importer.import_row(line, row)
-                if problems:
-                    writer.write(row, problems)
-                if progress is not None:
-                    progress(report.rows)
-            if dry_run:
-                transaction.set_rollback(True)
+        figures = _figures()
+        try:
+            with transaction.atomic() if dry_run else nullcontext():
+                # The actions a row's change goes through leave the figures to the queue.
+                with figures.deferred() if figures is not None else nullcontext():
+                    _import_rows(table, importer, report, writer, batch_size, progress)
+                if dry_run:
+                    transaction.set_rollback(True)
+        finally:
+            if not dry_run:
+                # What the committed batches wrote, also when the import stops half-way.
+                _recompute_figures(importer.touched)
     report.check()
     return report
+
+
+def _import_rows(table, importer, report, writer, batch_size: int, progress) -> None:
+    """Read the rows in batches of ``batch_size`` and import each batch; only one
+    batch is held in memory."""
+    rows = iter(table)
+    batch: list[tuple[int, dict]] = []
+    while True:
+        try:
+            line, row = next(rows)
+        except StopIteration:
+            break
+        except UnreadableFile as exc:
+            # The rows before stay imported; the report says where reading stopped.
+            report.stopped = str(exc)
+            break
+        report.rows += 1
+        batch.append((line, row))
+        if len(batch) >= batch_size:
+            _import_batch(importer, batch, writer, report, progress)
+            batch = []
+    if batch:
+        _import_batch(importer, batch, writer, report, progress)
+
+
+def _import_batch(importer, batch, writer, report, progress) -> None:
+    for cells, problems in importer.import_batch(batch):
+        writer.write(cells, problems)
+    if progress is not None:
+        progress(report.rows)
+
+
+def _figures():
+    """``kam.sales.figures`` (stored per-deal figures), when this installation has it."""
+    if importlib.util.find_spec("kam.sales.figures") is None:
+        return None
+    from kam.sales import figures
+
+    return figures
+
+
+def _recompute_figures(account_ids: set[int]) -> None:
+    """Queue the recomputation of the stored figures (likelihood, findings) of the
+    accounts the rows wrote and of their deals: once for the whole import, after
+    its rows are written, never row by row."""
+    figures = _figures()
+    if account_ids and figures is not None:
+        figures.recompute_accounts_later(sorted(account_ids))
 
 
 @contextmanager
@@ -455,6 +518,21 @@ class _Setup:
             )
         return self._scoped[owner.pk]
 
+    def load_scope(self, owners) -> None:
+        """``owner_in_scope`` for many owners at once: one query for those not known yet."""
+        unknown = {owner.pk for owner in owners} - set(self._scoped)
+        if not unknown:
+            return
+        members = set()
+        if not self.admin:
+            members = set(
+                Membership.objects.filter(user_id__in=unknown, team_id__in=self.team_ids)
+                .values_list("user_id", flat=True)
+                .distinct()
+            )
+        for pk in unknown:
+            self._scoped[pk] = self.admin or pk == self.user.pk or pk in members
+
     def team_in_scope(self, team) -> bool:
         return self.admin or team.pk in self.team_ids
 
@@ -484,25 +562,7 @@ def _date_orders(source, options: ImportOptions, setup: _Setup) -> dict[str, str
 def _find_user(text: str):
     """The active user a name, username or email names; None when nobody,
     the string "ambiguous" when several people have that name."""
-    User = get_user_model()
-    text = one_line(text)
-    users = User.objects.filter(is_active=True)
-    exact = list(users.filter(username__iexact=text)[:2]) or list(
-        users.filter(email__iexact=text)[:2]
-    )
-    if len(exact) == 1:
-        return exact[0]
-    wanted = key(text)
-    if not wanted:
-        return None
-    named = [
-        u
-        for u in users.exclude(first_name="", last_name="")
-        if wanted in (key(u.first_name + u.last_name), key(u.last_name + u.first_name))
-    ]
-    if len(named) == 1:
-        return named[0]
-    return "ambiguous" if named or exact else None
+    return _find_users({text})[text]
 
 
 # ---------------------------------------------------------------------------
@@ -510,6 +570,7 @@ def _find_user(text: str):
 # ---------------------------------------------------------------------------
 
 _EMPTY = object()
+_BAD = object()  # a reference that could not be resolved: the row has an error for it
 
 
 class _RowFailed(Exception):
@@ -530,6 +591,7 @@ class _Row:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     accounts_created: int = 0
+    account: object = None  # the row's account once written: its figures are recomputed
 
     def given(self, name: str) -> bool:
         return name in self.values
@@ -542,13 +604,76 @@ class _Row:
         return Problem(self.line, self.columns.get(name, ""), name, message)
 
     def fail(self, name: str, message: str):
-        raise _RowFailed([*self.errors, self.problem(name, message)])
+        """Stop the check at hand with this reason (``_Importer._check`` collects it)."""
+        raise _RowFailed([self.problem(name, message)])
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.append(self.problem(name, message))
 
     def warn(self, name: str, message: str) -> None:
         self.warnings.append(self.problem(name, message))
 
+    def failed(self, name: str) -> bool:
+        return any(p.field == name for p in self.errors)
+
+
+@dataclass
+class _NewAccount:
+    """An account a row names that does not exist yet: created with the row."""
+
+    name: str
+    owner: object
+    team_id: int
+
+
+def _fold(text: str) -> str:
+    """How names compare (``name__iexact``): without regard to case."""
+    return text.lower()
+
+
+def _variants(texts: Iterable[str]) -> set[str]:
+    """The lower-case forms of ``texts`` a database's ``LOWER()`` may give (SQLite
+    lowers ASCII letters only, PostgreSQL every letter)."""
+    found = set()
+    for text in texts:
+        if text:
+            found.add(text.lower())
+            found.add("".join(c.lower() if c.isascii() else c for c in text))
+    return found
+
+
+def _group(objects: Iterable, key: Callable) -> dict:
+    groups: dict = {}
+    for obj in objects:
+        groups.setdefault(key(obj), []).append(obj)
+    return groups
+
+
+def _ref(account) -> object:
+    """A key for an account that stays the same when the batch inserts it: its
+    primary key, or for an account the batch creates, the object's identity."""
+    return getattr(account, "_import_ref", None) or account.pk
+
+
+def _insert(model, objects: list) -> None:
+    """Insert ``objects`` in one statement per ``bulk_create`` batch (primary keys set)."""
+    model._base_manager.bulk_create(objects)
+
 
 class _Importer:
+    """Imports rows batch by batch.
+
+    A batch (``batch_size`` rows) is read and checked first, with each look-up
+    the rows need (owners, teams, memberships) made once for the batch; then one
+    transaction finds the records the rows name or match (one query per kind of
+    record), builds and validates the new records, inserts them and their
+    history with ``bulk_create`` and commits. A row that changes an existing
+    record goes through ``kam.sales.actions`` (in a savepoint of the batch's
+    transaction, after the batch's pending new records are inserted). When the
+    database refuses a batch's insert, the batch is run again row by row, so that
+    the refused row is named and the others are imported.
+    """
+
     def __init__(self, setup: _Setup, columns: m.ColumnMap, orders: dict, report: ImportReport):
         self.setup = setup
         self.kind = setup.kind
@@ -558,35 +683,44 @@ class _Importer:
         self.report = report
         self.owners: dict[str, object] = {}
         self.teams: dict[str, Team | None] = {}
-        self.write = {
+        self.memberships: dict[int, list[int]] = {}
+        # Accounts whose deals' stored figures the rows may change (see run_import).
+        self.touched: set[int] = set()
+        self.plan = {
             "accounts": self._account_row,
             "contacts": self._contact_row,
             "opportunities": self._opportunity_row,
             "activities": self._activity_row,
             "off-funnel-orders": self._order_row,
         }[self.kind.name]
+        self._pending: list = []  # new records of the batch, in the order rows made them
+        self._m2m: list[tuple] = []  # (record, field, primary keys) of the pending records
 
-    def import_row(self, line: int, cells: dict) -> list[Problem]:
-        """Import one row; return its errors (empty when it was written)."""
-        row = self._read(line, cells)
-        outcome = None
+    # -- batches ------------------------------------------------------------
+
+    def import_batch(self, batch: list[tuple[int, dict]]) -> list[tuple[dict, list[Problem]]]:
+        """Import the rows of one batch in one transaction; return the failed rows
+        with their problems. The report is counted once the batch has committed."""
+        rows = [self._read(line, cells) for line, cells in batch]
+        self._preload(rows)
         try:
-            if row.errors:
-                raise _RowFailed(row.errors)
             with transaction.atomic():
-                outcome = self.write(row)
-        except _RowFailed as exc:
-            problems = exc.problems
-        except ValidationError as exc:
-            problems = self._validation_problems(row, exc)
-        except PermissionDenied as exc:
-            problems = [Problem(line, "", "", str(exc) or _("You may not do this."))]
+                results = self._write_batch(rows)
         except (IntegrityError, DataError) as exc:
-            problems = [
-                Problem(line, "", "", _("The database refused the row: %(error)s") % {"error": exc})
-            ]
-        else:
-            problems = []
+            self._pending, self._m2m = [], []
+            if len(batch) > 1:
+                # Which row did the database refuse? Each row on its own says.
+                return [failed for one in batch for failed in self.import_batch([one])]
+            message = _("The database refused the row: %(error)s") % {"error": exc}
+            results = [(None, [Problem(rows[0].line, "", "", message)])]
+        failed = []
+        for row, (_line, cells), (outcome, problems) in zip(rows, batch, results, strict=True):
+            self._count(row, outcome, problems)
+            if problems:
+                failed.append((cells, problems))
+        return failed
+
+    def _count(self, row: _Row, outcome: str | None, problems: list[Problem]) -> None:
         report = self.report
         for warning in row.warnings if outcome else ():
             report._keep(report.warnings, warning)
@@ -594,10 +728,71 @@ class _Importer:
             report.failed += 1
             for problem in problems:
                 report._keep(report.errors, problem)
-            return problems
+            return
         setattr(report, outcome, getattr(report, outcome) + 1)
         report.accounts_created += row.accounts_created
-        return []
+        account_id = getattr(row.account, "pk", None)
+        if account_id is not None and self._touches(outcome):
+            self.touched.add(account_id)
+
+    def _touches(self, outcome: str) -> bool:
+        """Whether a row's account needs its deals' figures recomputed. Skipped rows
+        count too: a run killed before its end queued nothing for the rows it
+        committed, and the run that completes it skips them."""
+        if self.kind.name in ("opportunities", "activities"):
+            return True
+        # A contact or an account that changed may change how its deals read.
+        return self.kind.name in ("accounts", "contacts") and outcome == "updated"
+
+    def _write_batch(self, rows: list[_Row]) -> list[tuple[str | None, list[Problem]]]:
+        self._lookup(rows)
+        results = [self._one_row(row) for row in rows]
+        self._flush()
+        return results
+
+    def _one_row(self, row: _Row) -> tuple[str | None, list[Problem]]:
+        """Check one row and add its new records to the batch, or write its change to
+        an existing record now; return its outcome or its problems."""
+        try:
+            planned = self.plan(row)
+        except _RowFailed as exc:
+            return None, self._merged(row, exc.problems)
+        except ValidationError as exc:
+            return None, self._merged(row, self._validation_problems(row, exc))
+        if not callable(planned):
+            return planned, []
+        # A change to an existing record: the rows before it are written first.
+        self._flush()
+        try:
+            with transaction.atomic():
+                return planned(), []
+        except _RowFailed as exc:
+            problems = exc.problems
+        except ValidationError as exc:
+            problems = self._validation_problems(row, exc)
+        except PermissionDenied as exc:
+            problems = [Problem(row.line, "", "", str(exc) or _("You may not do this."))]
+        except (IntegrityError, DataError) as exc:
+            problems = [
+                Problem(
+                    row.line, "", "", _("The database refused the row: %(error)s") % {"error": exc}
+                )
+            ]
+        return None, self._merged(row, problems)
+
+    @staticmethod
+    def _merged(row: _Row, problems: list[Problem]) -> list[Problem]:
+        merged = list(row.errors)
+        merged += [p for p in problems if p not in merged]
+        return merged
+
+    def _check(self, row: _Row, check: Callable, *args):
+        """Run one check of a row; its failure is recorded and the row's other checks go on."""
+        try:
+            return check(row, *args)
+        except _RowFailed as exc:
+            row.errors.extend(exc.problems)
+            return _BAD
 
     def _validation_problems(self, row: _Row, exc: ValidationError) -> list[Problem]:
         if not hasattr(exc, "error_dict"):
@@ -705,6 +900,153 @@ class _Importer:
             "say which with --map-value %(field)s:%(value)s=VALUE."
         ) % {"value": one_line(text), "field": spec.name, "known": known}
 
+    # -- looking up, once per batch ------------------------------------------
+
+    def _preload(self, rows: list[_Row]) -> None:
+        """The owners, teams and memberships the batch's rows name, read once for the
+        batch (and kept for the rest of the import: people and teams, not records)."""
+        texts = {row.get("owner") for row in rows} - {None, ""} - set(self.owners)
+        if texts:
+            self.owners.update(_find_users(texts))
+        names = {_fold(t) for row in rows if (t := row.get("team"))} - set(self.teams)
+        if names:
+            found = {
+                _fold(t.name): t
+                for t in Team.objects.annotate(_k=Lower("name")).filter(_k__in=_variants(names))
+            }
+            self.teams.update({name: found.get(name) for name in names})
+        owners = {u for u in self.owners.values() if isinstance(u, get_user_model())}
+        if self.setup.default_owner is not None:
+            owners.add(self.setup.default_owner)
+        self.setup.load_scope(owners)
+        wanted = ({u.pk for u in owners} | {self.user.pk}) - set(self.memberships)
+        if wanted:
+            teams = Membership.objects.filter(user_id__in=wanted).values_list("user_id", "team_id")
+            self.memberships.update({pk: [] for pk in wanted})
+            for user_id, team_id in teams.order_by("pk"):
+                self.memberships[user_id].append(team_id)
+
+    def _lookup(self, rows: list[_Row]) -> None:
+        """The existing records the batch's rows name or match: one query per kind of
+        record for the whole batch, inside its transaction."""
+        accounts = visible(self.user, Account.objects.all())
+        if self.kind.name == "accounts":
+            externals = {row.get("external_id") for row in rows} - {None, ""}
+            names = {row.get("name") for row in rows} - {None, ""}
+        else:
+            externals = {row.get("account_external_id") for row in rows} - {None, ""}
+            names = {row.get("account") for row in rows} - {None, ""}
+        found = list(
+            accounts.annotate(_k=Lower("name")).filter(
+                Q(external_id__in=externals) | Q(_k__in=_variants(names))
+            )
+            if externals or names
+            else ()
+        )
+        self.accounts_by_external = _group(
+            (a for a in found if a.external_id in externals), lambda a: a.external_id
+        )
+        self.accounts_by_name = _group(
+            (a for a in found if _fold(a.name) in {_fold(n) for n in names}),
+            lambda a: _fold(a.name),
+        )
+        self.account_ids = {a.pk for a in found}
+        self.records_by_external: dict = {}
+        self.records_by_key: dict = {}
+        lookup = {
+            "opportunities": self._lookup_opportunities,
+            "contacts": self._lookup_contacts,
+            "activities": self._lookup_activities,
+            "off-funnel-orders": self._lookup_orders,
+        }.get(self.kind.name)
+        if lookup is not None:
+            lookup(rows)
+
+    def _lookup_opportunities(self, rows: list[_Row]) -> None:
+        externals = {row.get("external_id") for row in rows} - {None, ""}
+        names = {row.get("name") for row in rows} - {None, ""}
+        opportunities = visible(self.user, Opportunity.objects.all())
+        found = list(
+            opportunities.annotate(_k=Lower("name")).filter(
+                Q(external_id__in=externals)
+                | Q(account_id__in=self.account_ids, _k__in=_variants(names))
+            )
+            if externals or (names and self.account_ids)
+            else ()
+        )
+        folded = {_fold(n) for n in names}
+        self.records_by_external = _group(
+            (o for o in found if o.external_id in externals), lambda o: o.external_id
+        )
+        self.records_by_key = _group(
+            (o for o in found if o.account_id in self.account_ids and _fold(o.name) in folded),
+            lambda o: (o.account_id, _fold(o.name)),
+        )
+
+    def _lookup_contacts(self, rows: list[_Row]) -> None:
+        externals = {row.get("external_id") for row in rows} - {None, ""}
+        names = {row.get("name") for row in rows} - {None, ""}
+        found = list(
+            Contact.objects.annotate(_k=Lower("name")).filter(
+                Q(external_id__in=externals) | Q(_k__in=_variants(names)),
+                account_id__in=self.account_ids,
+            )
+            if self.account_ids and (externals or names)
+            else ()
+        )
+        folded = {_fold(n) for n in names}
+        self.records_by_external = _group(
+            (c for c in found if c.external_id in externals),
+            lambda c: (c.account_id, c.external_id),
+        )
+        self.records_by_key = _group(
+            (c for c in found if _fold(c.name) in folded), lambda c: (c.account_id, _fold(c.name))
+        )
+
+    def _lookup_activities(self, rows: list[_Row]) -> None:
+        days = {row.get("on") for row in rows} - {None}
+        found = (
+            visible(self.user, Activity.objects.all())
+            .filter(account_id__in=self.account_ids, on__in=days)
+            .order_by("pk")
+            if self.account_ids and days
+            else ()
+        )
+        self.records_by_key = _group(found, lambda a: (a.account_id, a.on, a.kind, a.notes))
+        # The deals and contacts the activities name, at their accounts.
+        externals = {row.get("opportunity_external_id") for row in rows} - {None, ""}
+        names = {row.get("opportunity") for row in rows} - {None, ""}
+        deals = list(
+            Opportunity.objects.annotate(_k=Lower("name")).filter(
+                Q(external_id__in=externals) | Q(_k__in=_variants(names)),
+                account_id__in=self.account_ids,
+            )
+            if self.account_ids and (externals or names)
+            else ()
+        )
+        self.deals_by_external = _group(deals, lambda o: (o.account_id, o.external_id))
+        self.deals_by_name = _group(deals, lambda o: (o.account_id, _fold(o.name)))
+        people = {n for row in rows for n in row.get("contacts") or ()}
+        contacts = (
+            Contact.objects.annotate(_k=Lower("name")).filter(
+                account_id__in=self.account_ids, _k__in=_variants(people)
+            )
+            if self.account_ids and people
+            else ()
+        )
+        self.contacts_by_name = _group(contacts, lambda c: (c.account_id, _fold(c.name)))
+
+    def _lookup_orders(self, rows: list[_Row]) -> None:
+        days = {row.get("on") for row in rows} - {None}
+        found = (
+            visible(self.user, OffFunnelOrder.objects.all())
+            .filter(account_id__in=self.account_ids, on__in=days)
+            .order_by("pk")
+            if self.account_ids and days
+            else ()
+        )
+        self.records_by_key = _group(found, lambda o: (o.account_id, o.on, o.amount))
+
     # -- resolving references ---------------------------------------------
 
     def _owner(self, row: _Row):
@@ -712,8 +1054,6 @@ class _Importer:
         text = row.get("owner")
         if not text:
             return self.setup.default_owner
-        if text not in self.owners:
-            self.owners[text] = _find_user(text)
         found = self.owners[text]
         if found == "ambiguous":
             row.fail(
@@ -748,53 +1088,41 @@ class _Importer:
         text = row.get("team")
         if not text:
             return self.setup.team
-        if text not in self.teams:
-            self.teams[text] = Team.objects.filter(name__iexact=text).first()
-        team = self.teams[text]
+        team = self.teams[_fold(text)]
         if team is None:
             row.fail("team", _("No team %(name)s.") % {"name": text})
         if not self.setup.team_in_scope(team):
             row.fail("team", _("You are not in team %(name)s.") % {"name": team.name})
         return team
 
-    def _new_account_team(self, row: _Row, owner) -> Team:
+    def _new_account_team(self, row: _Row, owner) -> int:
         team = self._explicit_team(row)
         if team is not None:
-            return team
+            return team.pk
         for who in (self.user, owner):
             if who is None:
                 continue
-            teams = list(Membership.objects.filter(user=who).values_list("team_id", flat=True)[:2])
+            teams = self.memberships[who.pk]
             if len(teams) == 1:
-                return Team.objects.get(pk=teams[0])
+                return teams[0]
         row.fail(
             "team",
             _("Say which team the account goes to: add a team column or give --team."),
         )
 
     def _find_account(self, row: _Row) -> Account | None:
-        accounts = visible(self.user, Account.objects.all())
         external = row.get("account_external_id")
         name = row.get("account")
         if external:
-            if m.model_has(Account, "external_id"):
-                hits = list(accounts.filter(external_id=external)[:2])
-                if len(hits) == 1:
-                    return hits[0]
-                if len(hits) > 1:
-                    row.fail(
-                        "account_external_id",
-                        _("Several accounts have the external id %(id)s.") % {"id": external},
-                    )
+            hits = self.accounts_by_external.get(external, [])
+            if len(hits) == 1:
+                return hits[0]
+            if len(hits) > 1:
+                row.fail(
+                    "account_external_id",
+                    _("Several accounts have the external id %(id)s.") % {"id": external},
+                )
             if not name:
-                if not m.model_has(Account, "external_id"):
-                    row.fail(
-                        "account_external_id",
-                        _(
-                            "Accounts keep no external id in this version of KAM: "
-                            "give the account's name in a column mapped to account."
-                        ),
-                    )
                 row.fail(
                     "account_external_id",
                     _("No account has the external id %(id)s: import the accounts first.")
@@ -802,7 +1130,7 @@ class _Importer:
                 )
         if not name:
             row.fail("account", _("The account is empty."))
-        hits = list(accounts.filter(name__iexact=name)[:2])
+        hits = self.accounts_by_name.get(_fold(name), [])
         if len(hits) > 1:
             row.fail(
                 "account",
@@ -811,23 +1139,126 @@ class _Importer:
             )
         return hits[0] if hits else None
 
-    def _account(self, row: _Row, owner) -> Account:
-        """The row's account, created when it does not exist (and that is allowed)."""
-        account = self._find_account(row)
+    def _account(self, row: _Row, owner):
+        """The row's account (saved, or new in this batch), a ``_NewAccount`` when it
+        is to be created with the row, or ``_BAD``."""
+        account = self._check(row, self._find_account)
         if account is not None:
             return account
         name = row.get("account")
         if not self.setup.options.create_accounts:
-            row.fail("account", _("No account %(name)s.") % {"name": name})
-        team = self._new_account_team(row, owner)
+            row.error("account", _("No account %(name)s.") % {"name": name})
+            return _BAD
+        if owner is _BAD:
+            return _BAD  # its team cannot be told
+        team_id = self._check(row, self._new_account_team, owner)
+        if team_id is _BAD:
+            return _BAD
+        return _NewAccount(name, owner or self.user, team_id)
+
+    def _made_account(self, row: _Row, account) -> Account:
+        """The account of a row that changes an existing record (in its savepoint)."""
+        if not isinstance(account, _NewAccount):
+            return account
         row.accounts_created += 1
         return _create(
-            Account,
-            self.user,
-            name=name,
-            owner=owner or self.user,
-            team=team,
+            Account, self.user, name=account.name, owner=account.owner, team=account.team_id
         )
+
+    # -- new records, batched -------------------------------------------------
+
+    def _build(self, model, fields: dict, *, skip: Iterable[str] = ()):
+        """An unsaved record as ``actions.create_record`` makes it, checked as it
+        checks it, without a query: the links come from the batch's look-ups, so
+        they exist, are alive and are in the user's scope. ``skip`` names fields
+        already reported. Raises ``ValidationError`` with every problem found."""
+        actions._check_names(model, fields, creating=True, source=SOURCE)
+        obj = model()
+        m2m = actions._assign(obj, fields)
+        names = {f.name for f in model._meta.concrete_fields}
+        if "owner" in names and "owner" not in fields:
+            obj.owner = self.user
+        if "team" in names and "team" not in fields:
+            account = fields.get("account")
+            if account is not None:
+                obj.team_id = account.team_id
+            elif len(self.memberships[self.user.pk]) == 1:
+                obj.team_id = self.memberships[self.user.pk][0]
+        links = [f.name for f in model._meta.concrete_fields if f.is_relation]
+        obj.full_clean(exclude=[*links, *skip], validate_unique=False, validate_constraints=False)
+        return obj, m2m
+
+    def _add(self, row: _Row, model, account, fields: dict, index: Callable | None = None) -> str:
+        """Add the row's new record (and its new account) to the batch; every problem
+        the row has is reported together."""
+        new_account = None
+        if isinstance(account, _NewAccount):
+            try:
+                new_account, _m2m = self._build(
+                    Account,
+                    {"name": account.name, "owner": account.owner, "team": account.team_id},
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    row.error("account", message)
+            else:
+                new_account._import_ref = ("new", id(new_account))
+            account = new_account
+        if account is not None and account is not _BAD:
+            fields["account"] = account
+        skip = {p.field for p in row.errors}
+        try:
+            obj, m2m = self._build(model, fields, skip=skip)
+        except ValidationError as exc:
+            raise _RowFailed(self._merged(row, self._validation_problems(row, exc))) from None
+        if row.errors:
+            raise _RowFailed(row.errors)
+        if new_account is not None:
+            row.accounts_created += 1
+            self._pending.append(new_account)
+            self.accounts_by_name.setdefault(_fold(new_account.name), []).append(new_account)
+        self._pending.append(obj)
+        for name, pks in m2m.items():
+            self._m2m.append((obj, name, pks))
+        if index is not None:
+            index(obj)
+        row.account = account
+        return "created"
+
+    def _flush(self) -> None:
+        """Insert the batch's pending records, accounts first, then their history."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        m2m, self._m2m = self._m2m, []
+        models_in_order = []
+        for obj in pending:
+            if type(obj) not in models_in_order:
+                models_in_order.append(type(obj))
+        models_in_order.sort(key=lambda model: model is not Account)
+        for model in models_in_order:
+            _insert(model, [obj for obj in pending if type(obj) is model])
+        links = {}
+        for obj, name, pks in m2m:
+            through = getattr(type(obj), name).through
+            source, target = _through_columns(type(obj), name)
+            rows = links.setdefault(through, [])
+            rows.extend(through(**{source: obj.pk, target: pk}) for pk in pks)
+        for through, rows in links.items():
+            _insert(through, rows)
+        extra = _group(m2m, lambda link: id(link[0]))
+        changes = []
+        for obj in pending:
+            created = {
+                k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "", [], {})
+            }
+            created.update({name: [None, pks] for _o, name, pks in extra.get(id(obj), ()) if pks})
+            changes.append(
+                history.build(
+                    obj, action=Change.Action.CREATE, user=self.user, source=SOURCE, changes=created
+                )
+            )
+        _insert(Change, changes)
 
     # -- writing -------------------------------------------------------------
 
@@ -849,13 +1280,11 @@ class _Importer:
 
     def _required(self, row: _Row, *names: str) -> None:
         for name in names:
-            if row.get(name) in (None, ""):
-                row.fail(name, _("%(field)s is empty.") % {"field": name})
+            if row.get(name) in (None, "") and not row.failed(name):
+                row.error(name, _("%(field)s is empty.") % {"field": name})
 
-    def _save(self, existing, changes: dict, create: Callable) -> str:
-        if existing is None:
-            create()
-            return "created"
+    def _save(self, row: _Row, existing, changes: dict) -> str:
+        existing = _fresh(existing)
         before = existing.version
         saved = actions.update_record(
             existing,
@@ -866,40 +1295,7 @@ class _Importer:
         )
         return "updated" if saved.version != before else "skipped"
 
-    def _account_row(self, row: _Row) -> str:
-        self._required(row, "name")
-        owner = self._owner(row)
-        names = [n for n, f in self.setup.fields.items() if f.model]
-        fields = self._fields(row, names)
-        accounts = visible(self.user, Account.objects.all())
-        existing = None
-        external = fields.get("external_id")
-        if external:
-            existing = self._one(row, "external_id", accounts.filter(external_id=external))
-        if existing is None:
-            same_name = accounts.filter(name__iexact=fields["name"])
-            if external:
-                same_name = same_name.filter(external_id="")
-            existing = self._one(row, "name", same_name)
-        if existing is not None:
-            team = self._explicit_team(row)
-            if owner is not None and row.get("owner"):
-                fields["owner"] = owner.pk
-            if team is not None:
-                fields["team"] = team.pk
-            return self._save(existing, fields, None)
-        team = self._new_account_team(row, owner)
-        _create(
-            Account,
-            self.user,
-            owner=owner or self.user,
-            team=team,
-            **fields,
-        )
-        return "created"
-
-    def _one(self, row: _Row, name: str, queryset):
-        hits = list(queryset[:2])
+    def _one(self, row: _Row, name: str, hits: list):
         if len(hits) > 1:
             row.fail(
                 name,
@@ -908,33 +1304,93 @@ class _Importer:
             )
         return hits[0] if hits else None
 
-    def _contact_row(self, row: _Row) -> str:
+    def _account_row(self, row: _Row):
         self._required(row, "name")
-        account = self._account(row, self._owner(row))
+        owner = self._check(row, self._owner)
         names = [n for n, f in self.setup.fields.items() if f.model]
         fields = self._fields(row, names)
-        contacts = Contact.objects.filter(account=account)
+        external = fields.get("external_id")
+        name = fields.get("name")
+        existing = None
+        if external:
+            existing = self._check(
+                row, self._one, "external_id", self.accounts_by_external.get(external, [])
+            )
+        if existing is None and name:
+            same_name = self.accounts_by_name.get(_fold(name), [])
+            if external:
+                same_name = [a for a in same_name if not a.external_id]
+            existing = self._check(row, self._one, "name", same_name)
+        if existing is not None and existing is not _BAD:
+            team = self._check(row, self._explicit_team)
+            if row.errors:
+                raise _RowFailed(row.errors)
+            if owner is not None and row.get("owner"):
+                fields["owner"] = owner.pk
+            if team is not None:
+                fields["team"] = team.pk
+            row.account = existing
+            return lambda: self._save(row, existing, fields)
+        team_id = self._check(row, self._new_account_team, owner) if owner is not _BAD else _BAD
+        if owner is not _BAD:
+            fields["owner"] = owner or self.user
+        if team_id is not _BAD:
+            fields["team"] = team_id
+        if row.errors and existing is _BAD:
+            raise _RowFailed(row.errors)
+        try:
+            obj, _m2m = self._build(Account, fields, skip={p.field for p in row.errors})
+        except ValidationError as exc:
+            raise _RowFailed(self._merged(row, self._validation_problems(row, exc))) from None
+        if row.errors:
+            raise _RowFailed(row.errors)
+        self._pending.append(obj)
+        if external:
+            self.accounts_by_external.setdefault(external, []).append(obj)
+        self.accounts_by_name.setdefault(_fold(obj.name), []).append(obj)
+        row.account = obj
+        return "created"
+
+    def _contact_row(self, row: _Row):
+        self._required(row, "name")
+        owner = self._check(row, self._owner)
+        account = self._account(row, owner)
+        names = [n for n, f in self.setup.fields.items() if f.model]
+        fields = self._fields(row, names)
         existing = None
         external = fields.get("external_id")
-        if external:
-            existing = self._one(row, "external_id", contacts.filter(external_id=external))
-        if existing is None:
-            same_name = contacts.filter(name__iexact=fields["name"])
+        if isinstance(account, Account) and fields.get("name"):
+            ref = _ref(account)
             if external:
-                same_name = same_name.filter(external_id="")
-            existing = self._one(row, "name", same_name)
-        return self._save(
-            existing,
-            fields,
-            lambda: _create(Contact, self.user, account=account, **fields),
-        )
+                existing = self._check(
+                    row, self._one, "external_id", self.records_by_external.get((ref, external), [])
+                )
+            if existing is None:
+                same_name = self.records_by_key.get((ref, _fold(fields["name"])), [])
+                if external:
+                    same_name = [c for c in same_name if not c.external_id]
+                existing = self._check(row, self._one, "name", same_name)
+        if existing is _BAD or (existing is not None and row.errors):
+            raise _RowFailed(row.errors)
+        if existing is not None:
+            row.account = account
+            return lambda: self._save(row, existing, fields)
 
-    def _opportunity_row(self, row: _Row) -> str:
+        def index(contact):
+            ref = _ref(contact.account)
+            if external:
+                self.records_by_external.setdefault((ref, external), []).append(contact)
+            self.records_by_key.setdefault((ref, _fold(contact.name)), []).append(contact)
+
+        return self._add(row, Contact, account, fields, index)
+
+    def _opportunity_row(self, row: _Row):
         self._required(row, "name")
-        owner = self._owner(row)
+        owner = self._check(row, self._owner)
         account = self._account(row, owner)
-        team = self._explicit_team(row)
-        stage, outcome = self._deal_state(row)
+        team = self._check(row, self._explicit_team)
+        state = self._check(row, self._deal_state)
+        stage, outcome = (None, None) if state is _BAD else state
         plain = (
             "name",
             "external_id",
@@ -946,38 +1402,54 @@ class _Importer:
             "competitors",
         )
         fields = self._fields(row, plain)
-        opportunities = visible(self.user, Opportunity.objects.all())
         existing = None
         external = fields.get("external_id")
         if external:
-            existing = self._one(row, "external_id", opportunities.filter(external_id=external))
-        if existing is None:
-            same = opportunities.filter(account=account, name__iexact=fields["name"])
+            existing = self._check(
+                row, self._one, "external_id", self.records_by_external.get(external, [])
+            )
+        if existing is None and isinstance(account, Account) and fields.get("name"):
+            same = self.records_by_key.get((_ref(account), _fold(fields["name"])), [])
             if external:
-                same = same.filter(external_id="")
-            existing = self._one(row, "name", same)
-        if "amount" not in fields and (existing is None or row.given("amount")):
+                same = [o for o in same if not o.external_id]
+            existing = self._check(row, self._one, "name", same)
+        if existing is _BAD:
+            raise _RowFailed(row.errors)
+        if (
+            "amount" not in fields
+            and not row.failed("amount")
+            and (existing is None or row.given("amount"))
+        ):
             # Salesforce's reports, and its users, count a deal without an amount as 0.
             fields["amount"] = Decimal(0)
             row.warn("amount", _("No amount: taken as 0."))
-        self._currency(row, fields, creating=existing is None)
-        if owner is not None and (existing is None or row.get("owner")):
+        self._check(row, self._currency, fields, existing is None)
+        if owner not in (None, _BAD) and (existing is None or row.get("owner")):
             fields["owner"] = owner.pk
-        if team is not None:
+        if team not in (None, _BAD):
             fields["team"] = team.pk
         closed_on = row.get("closed_on")
         reason = row.get("close_reason") or ""
         if existing is not None:
-            before = existing.version
-            opp = actions.update_record(
-                existing,
-                acting_user=self.user,
-                source=SOURCE,
-                expected_version=existing.version,
-                changes=fields,
-            )
-            opp = self._move(row, opp, stage, outcome, reason)
-            return "updated" if opp.version != before else "skipped"
+            if row.errors:
+                raise _RowFailed(row.errors)
+            row.account = account
+
+            def update():
+                row.account = self._made_account(row, account)
+                opp = _fresh(existing)
+                before = opp.version
+                opp = actions.update_record(
+                    opp,
+                    acting_user=self.user,
+                    source=SOURCE,
+                    expected_version=opp.version,
+                    changes=fields,
+                )
+                opp = self._move(row, opp, stage, outcome, reason)
+                return "updated" if opp.version != before else "skipped"
+
+            return update
         outcome = outcome or Outcome.OPEN
         if outcome == Outcome.WON:
             stage = int(Stage.IMPLEMENTATION)
@@ -990,10 +1462,15 @@ class _Importer:
         entered = row.get("stage_entered_on") or (closed_on if outcome != Outcome.OPEN else None)
         if entered:
             state["stage_entered_on"] = entered
-        _create(Opportunity, self.user, account=account, **fields, **state)
-        return "created"
 
-    def _currency(self, row: _Row, fields: dict, *, creating: bool) -> None:
+        def index(opp):
+            if external:
+                self.records_by_external.setdefault(external, []).append(opp)
+            self.records_by_key.setdefault((_ref(opp.account), _fold(opp.name)), []).append(opp)
+
+        return self._add(row, Opportunity, account, {**fields, **state}, index)
+
+    def _currency(self, row: _Row, fields: dict, creating: bool) -> None:
         """The currency the row gives or its amount's sign shows (they must agree);
         a new record without either gets the company's currency."""
         hint = row.currency_hint
@@ -1084,12 +1561,16 @@ class _Importer:
             )
         return opp
 
-    def _activity_row(self, row: _Row) -> str:
+    def _activity_row(self, row: _Row):
         self._required(row, "kind", "on")
-        owner = self._owner(row)
+        owner = self._check(row, self._owner)
         account = self._account(row, owner)
-        opportunity = self._activity_opportunity(row, account)
-        contacts = [self._contact_named(row, account, n) for n in row.get("contacts") or []]
+        opportunity, contacts = None, []
+        if isinstance(account, Account):
+            opportunity = self._check(row, self._activity_opportunity, account)
+            contacts = [
+                self._check(row, self._contact_named, account, n) for n in row.get("contacts") or []
+            ]
         fields = self._fields(
             row, ("kind", "on", "notes", "cost", "next_step", "next_pretext", "next_on")
         )
@@ -1098,31 +1579,37 @@ class _Importer:
             fields["opportunity"] = opportunity
         if row.given("contacts"):
             fields["contacts"] = contacts
-        existing = (
-            visible(self.user, Activity.objects.all())
-            .filter(account=account, on=fields["on"], kind=fields["kind"], notes=fields["notes"])
-            .order_by("pk")
-            .first()
-        )
+        existing = None
+        if isinstance(account, Account) and "kind" in fields and "on" in fields:
+            key_ = (_ref(account), fields["on"], fields["kind"], fields["notes"])
+            hits = self.records_by_key.get(key_, [])
+            existing = hits[0] if hits else None
+        if row.errors and (existing is not None or _BAD in contacts or opportunity is _BAD):
+            raise _RowFailed(row.errors)
         if existing is not None:
             changes = {k: v for k, v in fields.items() if k not in ("kind", "on", "notes")}
             if owner is not None and row.get("owner"):
                 changes["owner"] = owner.pk
-            return self._save(existing, changes, None)
-        if owner is not None:
+            row.account = account
+            return lambda: self._save(row, existing, changes)
+        if owner is not None and owner is not _BAD:
             fields["owner"] = owner
-        actions.log_activity(account=account, acting_user=self.user, source=SOURCE, **fields)
-        return "created"
+
+        def index(activity):
+            key_ = (_ref(activity.account), activity.on, activity.kind, activity.notes)
+            self.records_by_key.setdefault(key_, []).append(activity)
+
+        return self._add(row, Activity, account, fields, index)
 
     def _activity_opportunity(self, row: _Row, account: Account) -> Opportunity | None:
         external = row.get("opportunity_external_id")
         name = row.get("opportunity")
         if not external and not name:
             return None
-        deals = Opportunity.objects.filter(account=account)
-        hits = list(deals.filter(external_id=external)[:2]) if external else []
+        ref = _ref(account)
+        hits = self.deals_by_external.get((ref, external), []) if external else []
         if not hits and name:
-            hits = list(deals.filter(name__iexact=name)[:2])
+            hits = self.deals_by_name.get((ref, _fold(name)), [])
         if len(hits) != 1:
             which = "opportunity_external_id" if external and not name else "opportunity"
             message = (
@@ -1134,7 +1621,7 @@ class _Importer:
         return hits[0]
 
     def _contact_named(self, row: _Row, account: Account, name: str) -> Contact:
-        hits = list(Contact.objects.filter(account=account, name__iexact=name)[:2])
+        hits = self.contacts_by_name.get((_ref(account), _fold(name)), [])
         if len(hits) != 1:
             message = (
                 _("No contact %(name)s at %(account)s: import the contacts first.")
@@ -1144,31 +1631,80 @@ class _Importer:
             row.fail("contacts", message % {"name": name, "account": account.name})
         return hits[0]
 
-    def _order_row(self, row: _Row) -> str:
+    def _order_row(self, row: _Row):
         self._required(row, "amount", "on")
-        owner = self._owner(row)
+        owner = self._check(row, self._owner)
         account = self._account(row, owner)
         fields = self._fields(row, ("amount", "currency", "on", "note"))
-        existing = (
-            visible(self.user, OffFunnelOrder.objects.all())
-            .filter(account=account, on=fields["on"], amount=fields["amount"])
-            .order_by("pk")
-            .first()
-        )
-        self._currency(row, fields, creating=existing is None)
+        existing = None
+        if isinstance(account, Account) and "on" in fields and "amount" in fields:
+            hits = self.records_by_key.get((_ref(account), fields["on"], fields["amount"]), [])
+            existing = hits[0] if hits else None
+        self._check(row, self._currency, fields, existing is None)
         if existing is not None:
+            if row.errors:
+                raise _RowFailed(row.errors)
             changes = {k: v for k, v in fields.items() if k not in ("on", "amount")}
             if owner is not None and row.get("owner"):
                 changes["owner"] = owner.pk
-            return self._save(existing, changes, None)
-        actions.add_off_funnel_order(
-            account,
-            acting_user=self.user,
-            source=SOURCE,
-            owner=owner,
-            **fields,
+            row.account = account
+            return lambda: self._save(row, existing, changes)
+        if owner is not None and owner is not _BAD:
+            fields["owner"] = owner
+
+        def index(order):
+            key_ = (_ref(order.account), order.on, order.amount)
+            self.records_by_key.setdefault(key_, []).append(order)
+
+        return self._add(row, OffFunnelOrder, account, fields, index)
+
+
+def _fresh(record):
+    """The record as the database has it now (a row before in the batch may have changed it)."""
+    return type(record)._base_manager.get(pk=record.pk)
+
+
+def _through_columns(model, name: str) -> tuple[str, str]:
+    field = model._meta.get_field(name)
+    return field.m2m_field_name() + "_id", field.m2m_reverse_field_name() + "_id"
+
+
+def _find_users(texts: set[str]) -> dict[str, object]:
+    """``_find_user`` for many names at once: two queries, whatever their number."""
+    User = get_user_model()
+    users = User.objects.filter(is_active=True)
+    lowered = _variants(one_line(t) for t in texts)
+    hits = list(
+        users.annotate(_u=Lower("username"), _e=Lower("email")).filter(
+            Q(_u__in=lowered) | Q(_e__in=lowered)
         )
-        return "created"
+    )
+    named = None
+    found = {}
+    for text in texts:
+        wanted_text = _fold(one_line(text))
+        exact = [u for u in hits if _fold(u.username) == wanted_text] or [
+            u for u in hits if u.email and _fold(u.email) == wanted_text
+        ]
+        if len(exact) == 1:
+            found[text] = exact[0]
+            continue
+        wanted = key(text)
+        if not wanted:
+            found[text] = None
+            continue
+        if named is None:
+            named = list(users.exclude(first_name="", last_name=""))
+        same = [
+            u
+            for u in named
+            if wanted in (key(u.first_name + u.last_name), key(u.last_name + u.first_name))
+        ]
+        if len(same) == 1:
+            found[text] = same[0]
+        else:
+            found[text] = "ambiguous" if same or exact else None
+    return found
 
 
 def _create(model, user, **fields):
