@@ -102,8 +102,9 @@ from kam.sales.models import (
 SOURCE = Change.Source.IMPORT
 # Problems kept in a report; the counts stay exact beyond them.
 MAX_PROBLEMS = 10_000
-# Rows written per transaction (see docs/import.md for how it was chosen).
-BATCH_SIZE = 1000
+# Rows written per transaction: about 100 ms of SQLite write lock on a slow machine
+# (docs/import.md has the measurements).
+BATCH_SIZE = 100
 
 
 class ImportRefused(ValidationError):
