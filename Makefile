@@ -20,6 +20,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
 
+# Serves the way KAM is deployed (kam serve: granian, WhiteNoise, a task worker; see
+# docs/deploy.md), in demo mode (KAM_DEBUG=1: demo logins, unhashed static names).
 run: $(VENV)/.installed-run
 	$(BIN)/python -m kam.assets
 	$(BIN)/kam migrate --noinput

@@ -109,3 +109,26 @@ def test_the_database_is_sqlite_with_an_immediate_write_lock_or_the_database_url
     assert options["transaction_mode"] == "IMMEDIATE"
     assert options["timeout"] == 20
     assert "journal_mode=WAL" in options["init_command"]
+
+
+def test_behind_an_https_proxy_kam_trusts_x_forwarded_proto_and_secures_cookies(tmp_path):
+    script = (
+        "from django.conf import settings; "
+        "print(settings.SECURE_PROXY_SSL_HEADER, settings.SESSION_COOKIE_SECURE)"
+    )
+    behind = run_kam(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        script,
+        env_extra={"KAM_HTTPS_PROXY": "1", "KAM_DATA_DIR": str(tmp_path)},
+        cwd=tmp_path,
+    )
+    direct = run_kam(
+        "shell", "-v", "0", "-c", script, env_extra={"KAM_DATA_DIR": str(tmp_path)}, cwd=tmp_path
+    )
+    assert behind.stdout.split() == ["('HTTP_X_FORWARDED_PROTO',", "'https')", "True"], (
+        behind.stderr
+    )
+    assert direct.stdout.split() == ["None", "False"], direct.stderr

@@ -21,16 +21,16 @@ import time
 
 OK, ERROR, USAGE, PARTIAL = 0, 1, 2, 3
 
-ALIASES = {"serve": "runserver"}
-
 # KAM's own commands, in the order people meet them, with a line each.
 COMMANDS = (
-    ("serve", "run the web server (Django's runserver): kam serve [ADDRESS:PORT]"),
+    ("serve", "run KAM as deployed (granian, static files, task worker): kam serve [ADDRESS:PORT]"),
     ("demo", "load the demo data set into an empty database and print the logins"),
     ("generate", "generate a deterministic synthetic data set at scale (benchmarks)"),
     ("import", "import accounts, contacts, opportunities ... from a CSV or XLSX file"),
     ("export", "export what a user may see as CSV or XLSX, with the list filters"),
     ("forecast", "print the forecast of a period part by part (--json for machines)"),
+    ("refresh", "recompute the stored figures that read today's date (run daily)"),
+    ("recompute", "recompute every stored figure from the records"),
     ("token", "create or revoke a personal API token: kam token create|revoke USERNAME"),
     ("backup", "back up the database (SQLite online backup, or pg_dump)"),
     ("restore", "restore the database from a backup (asks for --yes)"),
@@ -65,8 +65,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(help_text())
         sys.exit(OK)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.config.settings")
-    if args[0] in ALIASES:
-        args[0] = ALIASES[args[0]]
     if not args[0].startswith("-") and args[0] != "help":
         _exit_if_unknown(args[0])
     from django.core.management import execute_from_command_line

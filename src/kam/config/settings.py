@@ -10,6 +10,9 @@ Variables (all optional):
 - ``DATABASE_URL``: ``postgres://user:pass@host:port/name`` for PostgreSQL; the
   default is SQLite in the data directory.
 - ``KAM_ALLOWED_HOSTS``: comma-separated host names; default localhost only.
+
+``kam serve`` (the production server) reads ``KAM_WORKERS``, ``KAM_THREADS`` and
+``KAM_WORKER`` itself: see docs/deploy.md.
 """
 
 import secrets
@@ -58,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
     "kam.web",
     "kam.org",
     "kam.history",
@@ -70,6 +75,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files before anything else touches the request: no session, no locale.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -149,14 +156,41 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# `kam serve` runs collectstatic into the data directory before it starts the server;
+# WhiteNoise serves from there, each file under a content-hashed name with a far-future
+# Cache-Control and its gzip variant beside it. The manifest storage is strict: a template
+# naming a missing file fails loudly instead of linking to a 404. The test suite has no
+# manifest, so kam.config.test_settings swaps in the plain storage (see there why).
 STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Background work (django-tasks): tasks are rows in KAM's own database, SQLite or
+# PostgreSQL alike, run by `kam db_worker`; `kam serve` starts one beside the web server.
+# A larger installation moves to another backend by changing TASKS["default"]["BACKEND"]
+# (e.g. django-tasks-rq's RQ backend): see docs/deploy.md.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
+# Behind a proxy that terminates HTTPS (nginx ...) and sets X-Forwarded-Proto, Django must
+# trust that header to know a request came over https (the CSRF origin check needs it).
+# Only where nothing but the proxy reaches `kam serve`: a client could claim https itself.
+HTTPS_PROXY = env_bool("KAM_HTTPS_PROXY", False)
+if HTTPS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG and env_bool("KAM_HTTPS", False)
+SESSION_COOKIE_SECURE = not DEBUG and (env_bool("KAM_HTTPS", False) or HTTPS_PROXY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
