@@ -224,7 +224,7 @@ def test_the_funnel_counts_open_deals_by_stage(call, rep, north):
 
     assert [s["stage"] for s in data["stages"]] == [1, 2, 3, 4, 5]
     assert data["stages"][0]["count"] == 1
-    assert data["stages"][0]["deal_ids"] == [north["opportunities"].pk]
+    assert "deal_ids" not in data["stages"][0]  # a count, not a list that grows with the data
     assert Decimal(data["value"]) == Decimal("800000")
 
 

@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+from kam.sales import figures
 from kam.sales import models as m
 
 DAY = dt.date(2025, 3, 1)
@@ -51,4 +52,7 @@ def tree(owner, team, tag):
     records["team target"] = m.Target.objects.create(
         team=team, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31), amount=Decimal(10**7)
     )
+    figures.refresh_accounts([account.pk], [deal.pk])
+    records["dealfigures"] = m.DealFigures.objects.get(pk=deal.pk)
+    records["accountfigures"] = m.AccountFigures.objects.get(pk=account.pk)
     return records

@@ -278,7 +278,7 @@ def funnel(request, owner: int | None = None, team: int | None = None):
     rows = insights.funnel_rows(request.auth, today=_today(), **narrow)
     return {
         "stages": [
-            {**plain(row), "stage": int(row.stage), "deal_ids": [int(i) for i in row.deal_ids]}
+            {**{k: v for k, v in plain(row).items() if k != "deal_ids"}, "stage": int(row.stage)}
             for row in rows
         ],
         "count": sum(r.count for r in rows),
@@ -302,11 +302,7 @@ def forecast(request, period: str | None = None, owner: int | None = None, team:
     result = insights.forecast(request.auth, period=span, today=_today(), **narrow)
 
     def part(p):
-        return {
-            "label": p.label.get(_lang()),
-            "amount": str(p.amount),
-            "deal_ids": [int(i) for i in p.deal_ids],
-        }
+        return {"label": p.label.get(_lang()), "amount": str(p.amount)}
 
     return {
         "period": {"label": period or "", "start": span.start, "end": span.end},

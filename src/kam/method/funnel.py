@@ -31,7 +31,7 @@ from kam.method.types import (
 )
 
 _CENT = Decimal("0.01")
-_FUNNEL_STAGES = tuple(s for s in Stage if s is not Stage.IMPLEMENTATION)
+FUNNEL_STAGES = tuple(s for s in Stage if s is not Stage.IMPLEMENTATION)
 
 
 class InvalidFunnelSettings(MethodError):
@@ -80,7 +80,7 @@ class FunnelSettings:
             if days < 0:
                 raise InvalidFunnelSettings(f"{name} {days} is negative")
         for stage in self.stuck_days_by_stage:
-            if stage not in _FUNNEL_STAGES:
+            if stage not in FUNNEL_STAGES:
                 raise InvalidFunnelSettings(f"stuck_days_by_stage: {stage!r} is not a stage 1-5")
 
     def stuck_limit(self, stage: Stage) -> int:
@@ -195,8 +195,43 @@ def is_off_funnel(amount: Decimal, *, settings: FunnelSettings = DEFAULT_SETTING
     return amount < settings.off_funnel_threshold
 
 
-def _in_funnel(deal: Deal) -> bool:
+def in_funnel(deal: Deal) -> bool:
+    """Whether the deal counts in the funnel: open and in stages 1-5."""
     return deal.is_open and deal.stage is not Stage.IMPLEMENTATION
+
+
+def won_on(deal: Deal) -> dt.date | None:
+    """The day a won deal counts as won: its close date, else its expected close
+    (a won deal recorded without its close date). None for any other deal."""
+    if deal.outcome is not Outcome.WON:
+        return None
+    return deal.closed_on if deal.closed_on is not None else deal.expected_close
+
+
+def close_window(
+    period: Period, today: dt.date, *, settings: FunnelSettings = DEFAULT_SETTINGS
+) -> tuple[dt.date | None, dt.date] | None:
+    """The expected-close dates ``(first, last)`` of the open deals that count in
+    ``period``'s forecast as seen on ``today``; ``first`` is None when every earlier
+    date counts too (overdue deals while the period is current), and the result is
+    None once the period has ended (an open deal can no longer close in it)."""
+    if today > period.end:
+        return None
+    if settings.count_overdue_in_forecast and today in period:
+        return None, period.end
+    return period.start, period.end
+
+
+def weighted_amount(amount: Decimal, probability: float) -> Decimal:
+    """A deal's weighted value: its amount times its probability, rounded to the cent.
+
+    Each deal is rounded on its own so that the weighted values shown beside the
+    deals add up to the funnel's and the forecast's totals, and so that a database
+    can sum stored values to the same cent.
+    """
+    if not 0.0 <= probability <= 1.0:
+        raise InvalidProbability(f"probability {probability!r} is not in 0..1")
+    return (amount * Decimal(repr(float(probability)))).quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 def _check_amount(amount: Decimal, where: str) -> None:
@@ -206,21 +241,22 @@ def _check_amount(amount: Decimal, where: str) -> None:
 
 def _probability(
     deal: Deal, probabilities: Mapping[str, float] | None, process_settings: ProcessSettings
-) -> Decimal:
+) -> float:
     if probabilities is not None and deal.id in probabilities:
         p = probabilities[deal.id]
         if not 0.0 <= p <= 1.0:
             raise InvalidProbability(f"deal {deal.id!r}: probability {p!r} is not in 0..1")
-    else:
-        p = process.deal_probability(deal, settings=process_settings)
-    return Decimal(repr(float(p)))
+        return p
+    return process.deal_probability(deal, settings=process_settings)
 
 
 def _weighted(
     deals: list[Deal], probabilities: Mapping[str, float] | None, settings: ProcessSettings
 ) -> Decimal:
-    total = sum((d.amount * _probability(d, probabilities, settings) for d in deals), Decimal(0))
-    return total.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return sum(
+        (weighted_amount(d.amount, _probability(d, probabilities, settings)) for d in deals),
+        Decimal(0),
+    )
 
 
 def _age(deal: Deal, today: dt.date) -> int | None:
@@ -228,6 +264,45 @@ def _age(deal: Deal, today: dt.date) -> int | None:
         return None
     # A back-dated report can predate the entry; such a deal has not aged yet.
     return max(0, (today - deal.stage_entered_on).days)
+
+
+@dataclass(frozen=True)
+class StageTotals:
+    """What a funnel row is made of, as a database can sum it: the open deals of a
+    stage, their value and weighted value, the sum of their ages in the stage (days,
+    each at least 0), how many had an age, and the oldest age."""
+
+    count: int = 0
+    value: Decimal = Decimal(0)
+    weighted_value: Decimal = Decimal(0)
+    age_sum: int = 0
+    aged: int = 0
+    max_age: int | None = None
+    deal_ids: tuple[str, ...] = ()
+
+
+def stage_rows(
+    totals: Mapping[Stage, StageTotals],
+    *,
+    process_settings: ProcessSettings = process.DEFAULT_SETTINGS,
+) -> tuple[StageRow, ...]:
+    """The funnel's rows, stages 1-5 with empty stages included, from each stage's totals."""
+    rows = []
+    for stage in FUNNEL_STAGES:
+        t = totals.get(stage, StageTotals())
+        rows.append(
+            StageRow(
+                stage=stage,
+                name=process_settings.definition(stage).name,
+                count=t.count,
+                value=t.value,
+                weighted_value=t.weighted_value,
+                average_age_days=t.age_sum / t.aged if t.aged else None,
+                max_age_days=t.max_age,
+                deal_ids=t.deal_ids,
+            )
+        )
+    return tuple(rows)
 
 
 def funnel(
@@ -244,46 +319,31 @@ def funnel(
     application passes the buying-center-adjusted ones), else
     ``process.deal_probability`` (the stage default, lowered for forced gates).
     """
-    open_deals = [d for d in deals if _in_funnel(d)]
+    open_deals = [d for d in deals if in_funnel(d)]
     for deal in open_deals:
         _check_amount(deal.amount, f"deal {deal.id!r}")
-    rows = []
-    for stage in _FUNNEL_STAGES:
+    totals = {}
+    for stage in FUNNEL_STAGES:
         in_stage = [d for d in open_deals if d.stage is stage]
         ages = [a for a in (_age(d, today) for d in in_stage) if a is not None]
-        rows.append(
-            StageRow(
-                stage=stage,
-                name=process_settings.definition(stage).name,
-                count=len(in_stage),
-                value=sum((d.amount for d in in_stage), Decimal(0)),
-                weighted_value=_weighted(in_stage, probabilities, process_settings),
-                average_age_days=sum(ages) / len(ages) if ages else None,
-                max_age_days=max(ages) if ages else None,
-                deal_ids=tuple(d.id for d in in_stage),
-            )
+        totals[stage] = StageTotals(
+            count=len(in_stage),
+            value=sum((d.amount for d in in_stage), Decimal(0)),
+            weighted_value=_weighted(in_stage, probabilities, process_settings),
+            age_sum=sum(ages),
+            aged=len(ages),
+            max_age=max(ages) if ages else None,
+            deal_ids=tuple(d.id for d in in_stage),
         )
-    return tuple(rows)
-
-
-def _won_in(deal: Deal, period: Period) -> bool:
-    if deal.outcome is not Outcome.WON:
-        return False
-    # A won deal recorded without its close date is taken at its expected close.
-    day = deal.closed_on if deal.closed_on is not None else deal.expected_close
-    return day in period
+    return stage_rows(totals, process_settings=process_settings)
 
 
 def _closes_in(deal: Deal, period: Period, today: dt.date, settings: FunnelSettings) -> bool:
-    if not _in_funnel(deal) or deal.expected_close is None or today > period.end:
+    window = close_window(period, today, settings=settings)
+    if not in_funnel(deal) or deal.expected_close is None or window is None:
         return False
-    if deal.expected_close in period:
-        return True
-    return (
-        settings.count_overdue_in_forecast
-        and today in period
-        and deal.expected_close < period.start
-    )
+    first, last = window
+    return (first is None or first <= deal.expected_close) and deal.expected_close <= last
 
 
 def forecast(
@@ -301,32 +361,55 @@ def forecast(
     + 在途加权 + 漏斗外预计).
 
     - won: deals won with ``closed_on`` in the period (``expected_close`` when
-      ``closed_on`` is missing);
+      ``closed_on`` is missing, see ``won_on``);
     - off_funnel: off-funnel orders in the period dated on or before today;
     - weighted_open: open deals expected to close in the period, times their
       probability (as in ``funnel``), plus, while the period is current, open
       deals already overdue from before it (``count_overdue_in_forecast``);
-      nothing once the period has ended, since an open deal can no longer close in it;
+      nothing once the period has ended, since an open deal can no longer close
+      in it (``close_window``);
     - off_funnel_run_rate: off_funnel / days elapsed (today included) x days
       left after today; 0 before the period starts and after it ends.
 
     Raises ``InvalidTarget`` for a negative target, ``InvalidAmount`` for a
     negative amount and ``InvalidProbability`` for a probability outside 0..1.
     """
-    if target is not None and target < 0:
-        raise InvalidTarget(f"target {target} is negative")
     deals = list(deals)
     for deal in deals:
         _check_amount(deal.amount, f"deal {deal.id!r}")
     orders = [o for o in off_funnel_orders if o.on in period and o.on <= today]
     for order in orders:
         _check_amount(order.amount, f"off-funnel order of {order.on}")
-
-    won_deals = [d for d in deals if _won_in(d, period)]
-    won = sum((d.amount for d in won_deals), Decimal(0))
-    off_funnel = sum((o.amount for o in orders), Decimal(0))
+    won_deals = [d for d in deals if won_on(d) is not None and won_on(d) in period]
     open_deals = [d for d in deals if _closes_in(d, period, today, settings)]
-    weighted_open = _weighted(open_deals, probabilities, process_settings)
+    return forecast_from_parts(
+        period=period,
+        today=today,
+        won=sum((d.amount for d in won_deals), Decimal(0)),
+        off_funnel=sum((o.amount for o in orders), Decimal(0)),
+        weighted_open=_weighted(open_deals, probabilities, process_settings),
+        target=target,
+        won_ids=tuple(d.id for d in won_deals),
+        open_ids=tuple(d.id for d in open_deals),
+    )
+
+
+def forecast_from_parts(
+    *,
+    period: Period,
+    today: dt.date,
+    won: Decimal,
+    off_funnel: Decimal,
+    weighted_open: Decimal,
+    target: Decimal | None = None,
+    won_ids: tuple[str, ...] = (),
+    open_ids: tuple[str, ...] = (),
+) -> Forecast:
+    """The forecast from its three summed parts (see ``forecast``, which sums them
+    from deals; a database may sum them instead): adds the off-funnel run rate,
+    the total and the progress against ``target``."""
+    if target is not None and target < 0:
+        raise InvalidTarget(f"target {target} is negative")
     run_rate = Decimal(0)
     if today in period:
         elapsed = (today - period.start).days + 1
@@ -339,14 +422,10 @@ def forecast(
 
     return Forecast(
         period=period,
-        won=ForecastPart(
-            Text("漏斗内已成交", "Won in the funnel"), won, tuple(d.id for d in won_deals)
-        ),
+        won=ForecastPart(Text("漏斗内已成交", "Won in the funnel"), won, won_ids),
         off_funnel=ForecastPart(Text("漏斗外销售额(至今)", "Off-funnel sales so far"), off_funnel),
         weighted_open=ForecastPart(
-            Text("在途商机加权预计", "Open funnel, probability-weighted"),
-            weighted_open,
-            tuple(d.id for d in open_deals),
+            Text("在途商机加权预计", "Open funnel, probability-weighted"), weighted_open, open_ids
         ),
         off_funnel_run_rate=ForecastPart(
             Text(
@@ -375,7 +454,7 @@ def stuck(
     found = []
     for deal in deals:
         days = _age(deal, today)
-        limit = settings.stuck_limit(deal.stage) if _in_funnel(deal) else None
+        limit = settings.stuck_limit(deal.stage) if in_funnel(deal) else None
         if limit is None or days is None or days <= limit:
             continue
         name = process_settings.definition(deal.stage).name
@@ -394,7 +473,7 @@ def overdue(
     found = []
     for deal in deals:
         close = deal.expected_close
-        if not _in_funnel(deal) or close is None or close >= today:
+        if not in_funnel(deal) or close is None or close >= today:
             continue
         days = (today - close).days
         reason = Text(
@@ -418,7 +497,7 @@ def forced(
     """
     found = []
     for deal in deals:
-        if not _in_funnel(deal):
+        if not in_funnel(deal):
             continue
         drift = process.stage_drift(deal, settings=process_settings)
         if drift is None and not deal.overrides:
@@ -453,8 +532,17 @@ def stage_conversion(
     they stand, lost and abandoned ones keep the stage they closed in. Stage 6
     has no next stage; a rate is None when no deal reached the stage.
     """
-    highest = [d.stage for d in deals]
-    reached = {stage: sum(1 for h in highest if h >= stage) for stage in Stage}
+    counts: dict[Stage, int] = {}
+    for deal in deals:
+        counts[deal.stage] = counts.get(deal.stage, 0) + 1
+    return stage_conversion_from_counts(counts)
+
+
+def stage_conversion_from_counts(
+    deals_by_stage: Mapping[Stage, int],
+) -> tuple[StageConversion, ...]:
+    """``stage_conversion`` from the number of deals standing in each stage."""
+    reached = {stage: sum(n for s, n in deals_by_stage.items() if s >= stage) for stage in Stage}
     rows = []
     for stage in Stage:
         if stage is Stage.IMPLEMENTATION:

@@ -48,7 +48,7 @@ from django.core.exceptions import (
     PermissionDenied,
     ValidationError,
 )
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -59,6 +59,7 @@ from kam.method.settings import MethodSettings
 from kam.method.types import Role
 from kam.org.models import CompanySettings, Membership
 from kam.org.scoping import may_set_target
+from kam.sales.figures import touch, writing
 from kam.sales.models import (
     OPPORTUNITY_PREFETCH,
     RECYCLE_DAYS,
@@ -281,7 +282,7 @@ def create_record(
     _check_source(source)
     if model._meta.app_label != "sales":
         raise TypeError(f"create_record writes kam.sales records, not {model.__name__}")
-    with transaction.atomic():
+    with writing():
         return _create(
             model, {**(fields or {}), **more_fields}, acting_user=acting_user, source=source
         )
@@ -311,7 +312,7 @@ def update_record(
         raise ValidationError(
             {"expected_version": _("The version you started from is missing: reload and retry.")}
         )
-    with transaction.atomic():
+    with writing():
         obj = _lock(target, pk)
         if not _versioned(obj):
             raise TypeError(f"{type(obj).__name__} has no version: use its own action")
@@ -336,7 +337,7 @@ def remove_record(obj: models.Model, *, acting_user, source: str) -> None:
     _check_source(source)
     if isinstance(obj, Deletable):
         raise TypeError(f"{type(obj).__name__} goes to the recycle bin: use delete_record")
-    with transaction.atomic():
+    with writing():
         obj = _lock(obj)
         _record_removal(obj, acting_user=acting_user, source=source)
         obj.delete()
@@ -359,7 +360,7 @@ def _create(model, fields: Mapping, *, acting_user, source: str):
         getattr(obj, name).set(pks)
     created = {k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "", [], {})}
     created.update({name: [None, pks] for name, pks in m2m.items() if pks})
-    record(
+    _audit(
         obj,
         action=Action.CREATE,
         user=acting_user,
@@ -467,7 +468,7 @@ def _commit(
     obj.save()
     for name, pks in (m2m or {}).items():
         getattr(obj, name).set(pks)
-    return record(
+    return _audit(
         obj,
         action=action,
         user=acting_user,
@@ -480,7 +481,7 @@ def _commit(
 
 def _record_removal(obj, *, acting_user, source: str, parent=None) -> None:
     old = {k: [v, None] for k, v in snapshot(obj).items() if v not in (None, "", [], {})}
-    record(
+    _audit(
         obj,
         action=Action.REMOVE,
         user=acting_user,
@@ -507,7 +508,7 @@ def delete_record(obj: Account | Contact | Opportunity, *, acting_user, source: 
     _check_source(source)
     if not isinstance(obj, _BIN_MODELS):
         raise TypeError(f"{type(obj).__name__} has no recycle bin: use remove_record")
-    with transaction.atomic():
+    with writing():
         top = _lock(obj)
         _ensure_live(top)
         batch, now = uuid.uuid4(), timezone.now()
@@ -537,7 +538,7 @@ def restore_record(
     """
     _check_source(source)
     now = now or timezone.now()
-    with transaction.atomic():
+    with writing():
         top = _lock(obj)
         if top.deleted_at is None:
             raise ValidationError({NON_FIELD_ERRORS: _("This record is not in the recycle bin.")})
@@ -579,7 +580,7 @@ def purge_record(obj: Account | Contact | Opportunity, *, acting_user, source: s
     _check_source(source)
     if acting_user is None or not acting_user.is_superuser:
         raise PermissionDenied(_("Only an administrator can purge records."))
-    with transaction.atomic():
+    with writing():
         top = _lock(obj)
         if top.deleted_at is None:
             raise ValidationError(
@@ -596,7 +597,7 @@ def purge_expired(*, now: dt.datetime) -> int:
     # Accounts first: their contacts and opportunities go with them.
     for model in _BIN_MODELS:
         for pk in model.all_objects.filter(deleted_at__lt=cutoff).values_list("pk", flat=True):
-            with transaction.atomic():
+            with writing():
                 one = model.all_objects.select_for_update().filter(pk=pk).first()
                 if one is not None:
                     purged += _purge(one, acting_user=None, source=Source.SYSTEM)
@@ -632,7 +633,7 @@ def _purge(top, *, acting_user, source: str) -> int:
         _commit(report, before, acting_user=acting_user, source=source)
     doomed = [*accounts, *contacts, *opportunities]
     for one in doomed:
-        record(one, action=Action.PURGE, user=acting_user, source=source, changes={})
+        _audit(one, action=Action.PURGE, user=acting_user, source=source, changes={})
     top.delete()
     return len(doomed)
 
@@ -650,7 +651,7 @@ def record_evidence(
     """Record that the customer reached key node ``node`` (an id of the company's
     process) on ``on``. A node already evidenced is refused: remove it first."""
     _check_source(source)
-    with transaction.atomic():
+    with writing():
         opp = _lock(opportunity)
         _ensure_live(opp)
         existing = KeyNodeEvidence.objects.filter(opportunity=opp, node=node).first()
@@ -667,14 +668,14 @@ def record_evidence(
         evidence = KeyNodeEvidence(opportunity=opp, node=node, by=acting_user, on=on, note=note)
         evidence.full_clean()
         evidence.save()
-        record(evidence, action=Action.CREATE, user=acting_user, source=source, parent=opp)
+        _audit(evidence, action=Action.CREATE, user=acting_user, source=source, parent=opp)
         return evidence
 
 
 def remove_evidence(opportunity: Opportunity, *, node: str, acting_user, source: str) -> None:
     """Withdraw the evidence of a key node (recorded by mistake, or proved wrong)."""
     _check_source(source)
-    with transaction.atomic():
+    with writing():
         opp = _lock(opportunity)
         _ensure_live(opp)
         evidence = KeyNodeEvidence.objects.filter(opportunity=opp, node=node).first()
@@ -704,7 +705,7 @@ def advance_stage(
     """
     _check_source(source)
     method = _method_settings()
-    with transaction.atomic():
+    with writing():
         opp = _lock(opportunity)
         _ensure_live(opp)
         _refuse_if_stale(opp, expected_version, _STAGE_FIELDS, {"stage": to_stage})
@@ -756,7 +757,7 @@ def advance_stage(
             )
             override.full_clean()
             override.save()
-            record(override, action=Action.CREATE, user=acting_user, source=source, parent=opp)
+            _audit(override, action=Action.CREATE, user=acting_user, source=source, parent=opp)
         return opp
 
 
@@ -776,7 +777,7 @@ def close_opportunity(
     if outcome not in closers:
         raise ValidationError({"outcome": _("A deal is closed as lost or abandoned.")})
     method = _method_settings()
-    with transaction.atomic():
+    with writing():
         opp = _lock(opportunity)
         _ensure_live(opp)
         _refuse_if_stale(opp, expected_version, _STAGE_FIELDS, {"outcome": outcome})
@@ -807,7 +808,7 @@ def reopen_opportunity(
     reason stays in its history."""
     _check_source(source)
     method = _method_settings()
-    with transaction.atomic():
+    with writing():
         opp = _lock(opportunity)
         _ensure_live(opp)
         _refuse_if_stale(opp, expected_version, _STAGE_FIELDS, {"outcome": Outcome.OPEN})
@@ -896,7 +897,7 @@ def set_buying_center_entry(
         wanted = {Role(_plain(r)) for r in roles}
     except ValueError:
         raise ValidationError({"roles": _("Choose roles from the list.")}) from None
-    with transaction.atomic():
+    with writing():
         opp = _lock(opportunity)
         _ensure_live(opp)
         person = Contact.all_objects.get(pk=contact.pk)
@@ -916,7 +917,7 @@ def set_buying_center_entry(
         entry.full_clean()
         if creating:
             entry.save()
-            record(entry, action=Action.CREATE, user=acting_user, source=source, parent=opp)
+            _audit(entry, action=Action.CREATE, user=acting_user, source=source, parent=opp)
         else:
             _commit(entry, before, acting_user=acting_user, source=source)
         return entry
@@ -927,7 +928,7 @@ def remove_buying_center_entry(
 ) -> None:
     """Take a contact out of a deal's buying center."""
     _check_source(source)
-    with transaction.atomic():
+    with writing():
         opp = _lock(opportunity)
         _ensure_live(opp)
         entry = BuyingCenterEntry.objects.filter(opportunity=opp, contact_id=contact.pk).first()
@@ -949,7 +950,7 @@ def set_reports_to(
     refuses a manager at another account, in the recycle bin, or one that would make
     a reporting cycle (``kam.method.buying_center.would_create_cycle``)."""
     _check_source(source)
-    with transaction.atomic():
+    with writing():
         person = _lock(contact)
         _ensure_live(person)
         _refuse_if_stale(
@@ -970,7 +971,7 @@ def set_familiarity(
 ) -> Familiarity:
     """Record how well one of our people (``user``) knows a contact."""
     _check_source(source)
-    with transaction.atomic():
+    with writing():
         person = _lock(contact)
         _ensure_live(person)
         familiarity = (
@@ -984,7 +985,7 @@ def set_familiarity(
         familiarity.full_clean()
         if creating:
             familiarity.save()
-            record(
+            _audit(
                 familiarity, action=Action.CREATE, user=acting_user, source=source, parent=person
             )
         else:
@@ -1030,7 +1031,7 @@ def screen_lead(
     _check_source(source)
     method = _method_settings().screening
     scores = {key: _whole(value) for key, value in scores.items()}
-    with transaction.atomic():
+    with writing():
         ld = _lock(lead)
         _refuse_if_stale(ld, expected_version, _SCREENING_FIELDS, {"scores": scores})
         amount = ld.amount if amount is None else amount
@@ -1106,7 +1107,7 @@ def convert_lead(
     _check_source(source)
     if account is not None and account_fields:
         raise TypeError("give an existing account or the fields of a new one, not both")
-    with transaction.atomic():
+    with writing():
         ld = _lock(lead)
         if ld.opportunity_id is not None:
             raise ValidationError({"opportunity": _("This lead was already converted.")})
@@ -1283,7 +1284,7 @@ def set_target(
         )
     ):
         raise PermissionDenied(_("Only a manager of the team or an administrator sets targets."))
-    with transaction.atomic():
+    with writing():
         target = (
             Target.objects.select_for_update()
             .filter(
@@ -1311,6 +1312,13 @@ def set_target(
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
+
+
+def _audit(obj, **history):
+    """Write the history row of a change to ``obj`` and note the change for the
+    stored figures that read it (recomputed when the action's ``writing()`` ends)."""
+    touch(obj)
+    return record(obj, **history)
 
 
 def _check_source(source: str) -> None:

@@ -47,6 +47,7 @@ from kam.method.settings import DEFAULT_SETTINGS, MethodSettings
 from kam.method.types import Attitude, Influence, Outcome, Quadrant, Role, Stage, Strength
 from kam.method.whole_brain import phrases_of
 from kam.org.models import CompanySettings, Membership, Team
+from kam.sales import figures
 from kam.sales.models import (
     Account,
     Activity,
@@ -1837,6 +1838,8 @@ def load_demo(*, today: dt.date | None = None, acting_user=None) -> DemoSet:
         user.password = password
     _save(demo)
     _write_history(demo, acting_user)
+    # Written in bulk, outside the actions: the stored figures are computed here.
+    figures.recompute_all(today=today)
     return demo
 
 

@@ -13,23 +13,38 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Greatest, Round
 from django.utils.translation import gettext as _
 
-from kam.method import buying_center, coach, funnel, insider, probability, screening, whole_brain
-from kam.method.types import Grade, InsiderFact, OffFunnelOrder, Period, RelationshipLevel
+from kam.method import buying_center, coach, funnel, screening, whole_brain
+from kam.method import figures as method_figures
+from kam.method.types import Period, Severity, Stage, Text
 from kam.org.models import CompanySettings, Membership
-from kam.org.scoping import may_see_insider, visible
+from kam.org.scoping import insider_circle, may_see_insider, visible
+from kam.sales import figures
 from kam.sales.models import (
     OPPORTUNITY_PREFETCH,
     Account,
-    Activity,
+    AccountFigures,
+    DealFigures,
     Lead,
     Opportunity,
     Outcome,
     Target,
-    activity_to_method,
-    contact_to_person,
     opportunity_to_deal,
 )
 from kam.sales.models import (
@@ -79,7 +94,8 @@ def current_quarter(today: dt.date, *, fiscal_start_month: int = 1) -> Period:
 
 
 def opportunities(user, queryset: QuerySet | None = None) -> QuerySet:
-    """The opportunities the user may see, with what ``opportunity_to_deal`` reads."""
+    """The opportunities the user may see, with what ``opportunity_to_deal`` reads.
+    For one deal's pages: the prefetches are as large as the queryset."""
     qs = Opportunity.objects.all() if queryset is None else queryset
     return (
         visible(user, qs)
@@ -98,49 +114,174 @@ def narrowed(queryset: QuerySet, *, owner=None, team=None) -> QuerySet:
     return queryset
 
 
+# ---------------------------------------------------------------------------
+# Stored figures as a viewer may see them (kam.sales.figures keeps them current)
+# ---------------------------------------------------------------------------
+
+
+def _may_see_insider(user):
+    """``may_see_insider`` as an expression over opportunities."""
+    if user.is_superuser:
+        return Value(True)
+    return Case(When(insider_circle(user), then=Value(True)), default=Value(False))
+
+
+def _as_seen(user, full: str, discreet: str):
+    """The stored figure ``full`` where the user may learn the insider, else ``discreet``."""
+    if user.is_superuser:
+        return F(f"figures__{full}")
+    return Case(
+        When(insider_circle(user), then=F(f"figures__{full}")),
+        default=F(f"figures__{discreet}"),
+    )
+
+
+def listed(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The visible opportunities of ``queryset`` with their stored likelihood and
+    weighted value as the user may see them (``seen_likelihood``,
+    ``seen_weighted``; None while the figures are updating) and whether the user
+    may learn their insider (``seen_insider``). Slice it before iterating: nothing
+    here is bounded by itself."""
+    qs = Opportunity.objects.all() if queryset is None else queryset
+    return (
+        visible(user, qs)
+        .select_related("account", "owner", "figures")
+        .annotate(
+            seen_likelihood=_as_seen(user, "likelihood", "discreet_likelihood"),
+            seen_weighted=_as_seen(user, "weighted_amount", "discreet_weighted_amount"),
+            seen_insider=_may_see_insider(user),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class StoredLikelihood:
+    """A deal's stored likelihood with its explaining factors; ``value`` None while
+    the figures are updating."""
+
+    value: float | None
+    factors: tuple[dict, ...] = ()
+
+
 @dataclass(frozen=True)
 class DealView:
-    """An opportunity with the method's view of it."""
+    """An opportunity with its stored figures as the viewer may see them."""
 
     opportunity: Opportunity
-    deal: object  # kam.method.types.Deal
-    probability: probability.Probability
+    probability: StoredLikelihood
+    weighted_amount: Decimal | None
+
+    @property
+    def updating(self) -> bool:
+        return self.probability.value is None
 
 
-def deal_views(user, queryset: QuerySet | None = None, *, settings=None) -> list[DealView]:
-    """Every visible opportunity of ``queryset`` with its deal and adjusted probability."""
-    method = settings or CompanySettings.load().to_method()
-    views = []
-    for opp in opportunities(user, queryset):
-        deal = opportunity_to_deal(opp)
-        views.append(
-            DealView(
-                opp,
-                deal,
-                probability.probability(
-                    deal,
-                    process_settings=method.process,
-                    buying_center_settings=method.buying_center,
-                    settings=method.probability,
-                ),
-            )
+def deal_view(opp: Opportunity) -> DealView:
+    """One opportunity of ``listed()`` as a ``DealView``."""
+    stored = getattr(opp, "figures", None)
+    factors = ()
+    if stored is not None:
+        factors = tuple(stored.factors if opp.seen_insider else stored.discreet_factors)
+    return DealView(opp, StoredLikelihood(opp.seen_likelihood, factors), opp.seen_weighted)
+
+
+def deal_views(user, queryset: QuerySet | None = None) -> list[DealView]:
+    """``deal_view`` of every opportunity of ``listed(user, queryset)``: give a
+    bounded queryset (a page, one owner's open deals)."""
+    return [deal_view(opp) for opp in listed(user, queryset)]
+
+
+class DayNumber(Func):
+    """A date as a whole number of days, so that the database subtracts dates."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="CAST(julianday(%(expressions)s) AS INTEGER)", **extra
         )
-    return views
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="((%(expressions)s)::date - DATE '2000-01-01')", **extra
+        )
+
+
+def cents(expression, **extra):
+    """SUM of money in whole cents: exact on SQLite, whose decimals are floats."""
+    return Sum(Cast(Round(expression * 100), BigIntegerField()), **extra)
+
+
+def money(total_cents) -> Decimal:
+    """A ``cents()`` sum as money (0 for no rows)."""
+    return (Decimal(total_cents or 0) / 100).quantize(Decimal("0.01"))
+
+
+def _deals(user, owner=None, team=None) -> QuerySet:
+    return narrowed(visible(user, Opportunity.objects.all()), owner=owner, team=team).order_by()
 
 
 def funnel_rows(user, *, today: dt.date, owner=None, team=None):
-    """The funnel by stage of the deals the user sees (optionally one owner or team)."""
+    """The funnel by stage of the deals the user sees (optionally one owner or team),
+    summed by the database from the stored figures."""
     method = CompanySettings.load().to_method()
-    views = deal_views(
-        user, narrowed(Opportunity.objects.all(), owner=owner, team=team), settings=method
+    age = Greatest(DayNumber(Value(today)) - DayNumber(F("stage_entered_on")), Value(0))
+    rows = (
+        _deals(user, owner, team)
+        .filter(figures__in_funnel=True)
+        .values("stage")
+        .annotate(
+            n=Count("pk"),
+            value=cents(F("amount")),
+            weighted=cents(_as_seen(user, "weighted_amount", "discreet_weighted_amount")),
+            age_sum=Sum(age),
+            aged=Count("stage_entered_on"),
+            max_age=Max(age),
+        )
     )
-    return funnel.funnel(
-        [v.deal for v in views],
-        today=today,
-        probabilities={v.deal.id: v.probability.value for v in views},
-        process_settings=method.process,
-        settings=method.funnel,
-    )
+    totals = {
+        Stage(r["stage"]): funnel.StageTotals(
+            count=r["n"],
+            value=money(r["value"]),
+            weighted_value=money(r["weighted"]),
+            age_sum=r["age_sum"] or 0,
+            aged=r["aged"],
+            max_age=r["max_age"],
+        )
+        for r in rows
+        if r["stage"] in funnel.FUNNEL_STAGES
+    }
+    return funnel.stage_rows(totals, process_settings=method.process)
+
+
+def _forecast_sums(user, deals: QuerySet, *, period: Period, today: dt.date, method, by=()):
+    """Won and weighted-open sums of ``deals`` in cents (grouped ``by`` fields, if any)."""
+    window = funnel.close_window(period, today, settings=method.funnel)
+    if window is None:
+        closing = Q(pk__in=[])
+    else:
+        first, last = window
+        closing = Q(figures__in_funnel=True, expected_close__lte=last)
+        if first is not None:
+            closing &= Q(expected_close__gte=first)
+    sums = {
+        "won": cents(F("amount"), filter=Q(figures__won_on__range=(period.start, period.end))),
+        "weighted": cents(
+            _as_seen(user, "weighted_amount", "discreet_weighted_amount"), filter=closing
+        ),
+    }
+    if by:
+        return deals.values(*by).annotate(**sums)
+    return deals.aggregate(**sums)
+
+
+def _orders(user, period: Period, today: dt.date, owner=None, team=None) -> QuerySet:
+    """Off-funnel orders the forecast counts: in the period, dated on or before today."""
+    return narrowed(
+        visible(user, OffFunnelOrderModel.objects.filter(on__range=(period.start, period.end))),
+        owner=owner,
+        team=team,
+    ).filter(on__lte=today)
 
 
 def target_amount(period: Period, *, owner=None, team=None, user=None) -> Decimal | None:
@@ -168,25 +309,20 @@ def target_amount(period: Period, *, owner=None, team=None, user=None) -> Decima
 
 
 def forecast(user, *, period: Period, today: dt.date, owner=None, team=None):
-    """The forecast's parts for the deals and off-funnel orders the user sees."""
+    """The forecast's parts for the deals and off-funnel orders the user sees, summed
+    by the database from the stored figures."""
     method = CompanySettings.load().to_method()
-    views = deal_views(
-        user, narrowed(Opportunity.objects.all(), owner=owner, team=team), settings=method
+    sums = _forecast_sums(
+        user, _deals(user, owner, team), period=period, today=today, method=method
     )
-    orders = narrowed(
-        visible(user, OffFunnelOrderModel.objects.filter(on__range=(period.start, period.end))),
-        owner=owner,
-        team=team,
-    )
-    return funnel.forecast(
-        [v.deal for v in views],
-        [OffFunnelOrder(o.amount, o.on) for o in orders],
+    off = _orders(user, period, today, owner, team).aggregate(total=cents(F("amount")))
+    return funnel.forecast_from_parts(
         period=period,
         today=today,
+        won=money(sums["won"]),
+        off_funnel=money(off["total"]),
+        weighted_open=money(sums["weighted"]),
         target=target_amount(period, owner=owner, team=team, user=user),
-        probabilities={v.deal.id: v.probability.value for v in views},
-        process_settings=method.process,
-        settings=method.funnel,
     )
 
 
@@ -212,6 +348,34 @@ def ratios(user, *, owner=None, team=None, since: dt.date | None = None):
     )
 
 
+def stage_conversion(user, *, owner=None, team=None):
+    """How many of the deals the user sees reached each stage and went on."""
+    counts = _deals(user, owner, team).values("stage").annotate(n=Count("pk"))
+    return funnel.stage_conversion_from_counts({Stage(r["stage"]): r["n"] for r in counts})
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A deal the funnel review lists (stuck, overdue or forced), with the reason stored."""
+
+    reason: Text
+    view: DealView
+
+
+def flagged(user, kind: str, *, owner=None, team=None, limit: int) -> tuple[list, int]:
+    """The first ``limit`` open deals stored as ``kind`` (``stuck``, ``overdue`` or
+    ``forced``), worst first, and how many there are in all."""
+    column = {"stuck": "stuck_days", "overdue": "overdue_days", "forced": "forced_missing"}[kind]
+    deals = narrowed(
+        listed(user).filter(**{f"figures__{column}__isnull": False}), owner=owner, team=team
+    )
+    rows = [
+        Flagged(Text(**opp.figures.flags[kind]), deal_view(opp))
+        for opp in deals.order_by(f"-figures__{column}", "pk")[:limit]
+    ]
+    return rows, deals.count()
+
+
 def deal_as_seen(user, opportunity: Opportunity):
     """``(deal, insider_exists)``: the opportunity as ``user`` may see it.
 
@@ -224,7 +388,7 @@ def deal_as_seen(user, opportunity: Opportunity):
     exists = any(p.insider for p in deal.people)
     if not exists or may_see_insider(user, opportunity):
         return deal, exists
-    return replace(deal, people=tuple(replace(p, insider=False) for p in deal.people)), exists
+    return method_figures.hide_insider(deal), exists
 
 
 @dataclass(frozen=True)
@@ -275,139 +439,129 @@ def coach_deal(user, opportunity: Opportunity, *, today: dt.date):
     return coach_deals(user, [opportunity], today=today)[opportunity.pk]
 
 
-def coach_account(user, account: Account, *, today: dt.date):
-    """The coach's ranked recommendations for one visible account."""
-    from kam.method import relationship
-
-    settings = CompanySettings.load().coach_settings()
-    method = settings.method
-    deals = [v.deal for v in deal_views(user, account.opportunities.all(), settings=method)]
-    won = relationship.won_in_lookback(deals, today=today, settings=method.relationship)
-    contacts = account.contacts.prefetch_related("familiarities__user")
-    activities = visible(user, account.activities.all()).prefetch_related("contacts")
-    context = coach.AccountContext(
-        account_id=str(account.pk),
-        name=account.name,
-        today=today,
-        collective_decision=account.collective_decision,
-        grade=Grade(account.grade) if account.grade else None,
-        relationship_level=RelationshipLevel(account.relationship_level),
-        trust_actions_done=frozenset(account.trust_actions.values_list("action", flat=True)),
-        people=tuple(contact_to_person(c) for c in contacts),
-        activities=tuple(activity_to_method(a) for a in activities),
-        won_revenue=won.revenue,
-        won_orders=won.orders,
-        open_deals=tuple(d for d in deals if d.is_open),
-        customer_since=min(
-            (d.closed_on for d in deals if d.closed_on and d.outcome == "won"), default=None
-        ),
-        customer_file=account.filled_file_fields()
-        | frozenset(f for f in ("industry", "region", "scale", "traits") if getattr(account, f)),
+def _recommendations(rows: list[dict]) -> tuple[coach.Recommendation, ...]:
+    return tuple(
+        coach.Recommendation(
+            r["rule_id"],
+            Severity(r["severity"]),
+            Text(**r["message"]),
+            tuple(Text(**e) for e in r["evidence"]),
+            r["section"],
+            r["subject_id"],
+        )
+        for r in rows
     )
-    return coach.coach_account(context, settings=settings)
-
-
-# Rules whose message names the insider; not run for someone who may not learn who it is.
-_INSIDER_NAMING_RULES = frozenset({"BC-INSIDER-DOUBTFUL", "BC-INSIDER-NO-FACTS"})
 
 
 def coach_deals(user, opportunities_, *, today: dt.date) -> dict:
-    """The coach's ranked recommendations for each of ``opportunities_`` (as
-    ``opportunities(user)`` loads them), by primary key, in a constant number of
-    queries however many deals there are.
+    """The coach's ranked recommendations for each of ``opportunities_``, by primary
+    key, from the stored figures (one query however many deals).
 
-    Activities and insider claims are the ones the user may see. For a deal whose
-    insider the user may not learn (``may_see_insider``), the rules that name the
-    insider are not run: a teammate is told that an insider exists, never who.
+    For a deal whose insider the user may not learn (``may_see_insider``), the
+    stored recommendations made without the insider: a teammate is told that an
+    insider exists, never who. Figures stored for another day than ``today`` or by
+    other rules are computed afresh (not stored: a read never writes).
     """
-    from dataclasses import replace
-
-    from kam.org.scoping import may_see_insider
-    from kam.sales.models import InsiderClaim
-
     opps = list(opportunities_)
     if not opps:
         return {}
-    settings = CompanySettings.load().coach_settings()
-    discreet = replace(settings, disabled_rules=settings.disabled_rules | _INSIDER_NAMING_RULES)
-    activities = list(
-        visible(user, Activity.objects.filter(account__in={o.account_id for o in opps}))
-        .prefetch_related("contacts")
-        .order_by("on", "pk")
-    )
-    claims: dict = {}
-    for c in visible(user, InsiderClaim.objects.filter(opportunity__in=[o.pk for o in opps])):
-        claims.setdefault(c.opportunity_id, []).append(
-            insider.InsiderClaim(InsiderFact(c.fact), c.supplied_on, c.confirmed, c.note)
+    version = figures.rules_version()
+    stored = {
+        f.opportunity_id: f
+        for f in DealFigures.objects.filter(
+            opportunity__in=[o.pk for o in opps], computed_for=today, rules_version=version
         )
-    # Each activity translated once, grouped by account: a deal reads its account's.
-    by_account: dict = {}
-    for a in activities:
-        by_account.setdefault(a.account_id, []).append((a.opportunity_id, activity_to_method(a)))
+    }
+    missing = [o.pk for o in opps if o.pk not in stored]
+    if missing:
+        stored.update((f.opportunity_id, f) for f in figures.build_deal_rows(missing, today=today))
     result = {}
     for opp in opps:
-        deal = opportunity_to_deal(opp)
-        people = {p.id for p in deal.people}
-        mine = tuple(
-            act
-            for opportunity_id, act in by_account.get(opp.account_id, ())
-            if opportunity_id == opp.pk or people & act.contact_ids
-        )
-        context = coach.DealContext(
-            deal=deal,
-            today=today,
-            activities=mine,
-            insider_claims=tuple(claims.get(opp.pk, ())),
-        )
-        rules = settings if may_see_insider(user, opp) else discreet
-        result[opp.pk] = coach.coach_deal(context, settings=rules)
+        row = stored.get(opp.pk)
+        if row is None:  # in the recycle bin: nothing to advise
+            result[opp.pk] = ()
+            continue
+        seen = may_see_insider(user, opp)
+        result[opp.pk] = _recommendations(row.findings if seen else row.discreet_findings)
     return result
+
+
+def top_advice(user, *, today: dt.date, limit: int) -> list[tuple]:
+    """The coach's first ``limit`` recommendations over the user's own open deals, as
+    ``(recommendation, opportunity)``: by severity, then what is at stake (amount,
+    stage), each deal's own order kept. Read from the stored figures in one query;
+    deals whose figures are still updating are left out."""
+    deals = (
+        visible(user, Opportunity.objects.filter(owner=user, outcome=Outcome.OPEN))
+        .filter(figures__top_severity__gt=0)
+        .select_related("figures")
+        .only("pk", "name", "amount", "stage", "owner_id", "team_id", "figures__findings")
+    )
+    ranked = sorted(
+        ((rec, opp) for opp in deals for rec in _recommendations(opp.figures.findings)),
+        key=lambda item: (-item[0].severity, -item[1].amount, -item[1].stage),
+    )
+    return ranked[:limit]
+
+
+def coach_account(user, account: Account, *, today: dt.date):
+    """The coach's ranked recommendations for one visible account, from its stored
+    figures (computed afresh when stored for another day or by other rules).
+
+    The findings are the account's as a whole (all its deals and activities);
+    someone who may not learn any of its deals' insiders gets them as computed
+    without the insider."""
+    row = AccountFigures.objects.filter(
+        account=account, computed_for=today, rules_version=figures.rules_version()
+    ).first()
+    if row is None:
+        row = next(iter(figures.build_account_rows([account.pk], today=today)), None)
+    if row is None:
+        return ()
+    open_deals = Opportunity.objects.filter(account=account, outcome=Outcome.OPEN)
+    hidden = open_deals.filter(buying_center__insider=True).exclude(insider_circle(user))
+    return _recommendations(row.discreet_findings if hidden.exists() else row.findings)
 
 
 def forecasts_by_owner(
     user, owners, *, period: Period, today: dt.date, team=None
 ) -> dict[int, funnel.Forecast]:
     """``forecast(user, owner=o, team=team, ...)`` for each of ``owners`` (users or
-    their pks), from one load of deals, orders and targets: a team's per-rep table
-    costs the same queries for two reps or twenty."""
+    their pks), in three grouped queries: a team's per-rep table costs the same
+    queries for two reps or twenty."""
     method = CompanySettings.load().to_method()
     owner_ids = [getattr(o, "pk", o) for o in owners]
-    views = deal_views(
-        user, narrowed(Opportunity.objects.filter(owner__in=owner_ids), team=team), settings=method
-    )
-    orders = narrowed(
-        visible(
-            user,
-            OffFunnelOrderModel.objects.filter(
-                owner__in=owner_ids, on__range=(period.start, period.end)
-            ),
-        ),
-        team=team,
+    deals = _deals(user, team=team).filter(owner__in=owner_ids)
+    sums = {
+        r["owner"]: r
+        for r in _forecast_sums(
+            user, deals, period=period, today=today, method=method, by=("owner",)
+        )
+    }
+    off = dict(
+        _orders(user, period, today, team=team)
+        .filter(owner__in=owner_ids)
+        .order_by()
+        .values_list("owner")
+        .annotate(total=cents(F("amount")))
     )
     targets = dict(
         visible(
             user,
             Target.objects.filter(start__gte=period.start, end__lte=period.end, user__in=owner_ids),
         )
+        .order_by()
         .values_list("user")
         .annotate(total=Sum("amount"))
     )
-    deals: dict[int, list] = {pk: [] for pk in owner_ids}
-    for view in views:
-        deals[view.opportunity.owner_id].append(view)
-    off: dict[int, list] = {pk: [] for pk in owner_ids}
-    for order in orders:
-        off[order.owner_id].append(OffFunnelOrder(order.amount, order.on))
     return {
-        pk: funnel.forecast(
-            [v.deal for v in deals[pk]],
-            off[pk],
+        pk: funnel.forecast_from_parts(
             period=period,
             today=today,
+            won=money(sums.get(pk, {}).get("won")),
+            off_funnel=money(off.get(pk)),
+            weighted_open=money(sums.get(pk, {}).get("weighted")),
             target=targets.get(pk),
-            probabilities={v.deal.id: v.probability.value for v in deals[pk]},
-            process_settings=method.process,
-            settings=method.funnel,
         )
         for pk in owner_ids
     }

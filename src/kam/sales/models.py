@@ -745,6 +745,78 @@ class Target(models.Model):
 
 
 # ---------------------------------------------------------------------------
+# Stored figures: what ``kam.method.figures`` computed, kept current by
+# ``kam.sales.figures`` whenever something they read changes, so that lists,
+# the funnel and the forecast are sums in the database. Not user data: no
+# history, no version; ``kam recompute`` rebuilds them from the records.
+# ---------------------------------------------------------------------------
+
+
+class DealFigures(models.Model):
+    """One opportunity's stored figures, computed on ``computed_for``.
+
+    Each figure is stored twice where the insider could show through: as the
+    deal's owner and managers see it, and ``discreet_*`` as teammates who may not
+    learn who the insider is see it. ``factors`` and ``findings`` carry, per item,
+    ``insider``: whether it exists only because the insider is known.
+    """
+
+    opportunity = models.OneToOneField(
+        Opportunity, on_delete=models.CASCADE, primary_key=True, related_name="figures"
+    )
+    rules_version = models.CharField(max_length=16)
+    computed_for = models.DateField()
+    in_funnel = models.BooleanField()
+    won_on = models.DateField(null=True)
+    likelihood = models.FloatField()
+    weighted_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    factors = models.JSONField(default=list)
+    discreet_likelihood = models.FloatField()
+    discreet_weighted_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    discreet_factors = models.JSONField(default=list)
+    findings = models.JSONField(default=list)
+    discreet_findings = models.JSONField(default=list)
+    # The most urgent finding's severity (0 without any), to rank deals in SQL.
+    top_severity = models.PositiveSmallIntegerField(default=0)
+    discreet_top_severity = models.PositiveSmallIntegerField(default=0)
+    stuck_days = models.PositiveIntegerField(null=True)
+    overdue_days = models.PositiveIntegerField(null=True)
+    forced_missing = models.PositiveSmallIntegerField(null=True)
+    # The reasons of stuck / overdue / forced, as {"stuck": {"zh": .., "en": ..}, ...}.
+    flags = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["computed_for"]),
+            models.Index(fields=["rules_version"]),
+        ]
+
+    def __str__(self):
+        return f"figures of opportunity {self.opportunity_id} ({self.computed_for})"
+
+
+class AccountFigures(models.Model):
+    """One account's stored coach findings (as everyone sees them, and without the insider)."""
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, primary_key=True, related_name="figures"
+    )
+    rules_version = models.CharField(max_length=16)
+    computed_for = models.DateField()
+    findings = models.JSONField(default=list)
+    discreet_findings = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["computed_for"]),
+            models.Index(fields=["rules_version"]),
+        ]
+
+    def __str__(self):
+        return f"figures of account {self.account_id} ({self.computed_for})"
+
+
+# ---------------------------------------------------------------------------
 # Translating records into the method's values. Callers prefetch what these read
 # (see ``OPPORTUNITY_PREFETCH``) so a list of deals costs a constant number of queries.
 # ---------------------------------------------------------------------------

@@ -8,15 +8,15 @@ from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 
-from kam.org.models import CompanySettings
 from kam.org.scoping import visible
 from kam.sales import insights
-from kam.sales.models import Activity, Opportunity, Outcome
+from kam.sales.models import Activity
 from kam.web.i18n import in_language
 
 # How far ahead My day looks for visits due, and how much advice it shows.
 VISITS_AHEAD_DAYS = 7
 TOP_RECOMMENDATIONS = 10
+VISITS_ROWS = 50
 
 
 @login_required
@@ -26,17 +26,6 @@ def home(request):
     10-5-3-1 ratios. Every number comes from ``kam.method`` through ``insights``."""
     user = request.user
     today = dt.date.today()
-    method = CompanySettings.load().to_method()
-    mine = insights.deal_views(
-        user, Opportunity.objects.filter(owner=user, outcome=Outcome.OPEN), settings=method
-    )
-    advice = insights.coach_deals(user, [v.opportunity for v in mine], today=today)
-    ranked = sorted(
-        ((rec, view) for view in mine for rec in advice.get(view.opportunity.pk, ())),
-        # The coach's own order within a deal; across deals, the coach's ranking
-        # (severity, then what is at stake), which a stable sort keeps.
-        key=lambda item: (-item[0].severity, -item[1].deal.amount, -int(item[1].deal.stage)),
-    )
     recommendations = [
         {
             "severity": rec.severity,
@@ -44,10 +33,10 @@ def home(request):
             "evidence": rec.evidence,
             "rule_id": rec.rule_id,
             "section": rec.section,
-            "deal_name": view.opportunity.name,
-            "deal_url": reverse("opportunities:detail", args=[view.opportunity.pk]),
+            "deal_name": opp.name,
+            "deal_url": reverse("opportunities:detail", args=[opp.pk]),
         }
-        for rec, view in ranked[:TOP_RECOMMENDATIONS]
+        for rec, opp in insights.top_advice(user, today=today, limit=TOP_RECOMMENDATIONS)
     ]
     period = insights.current_quarter(today)
     funnel = insights.funnel_rows(user, today=today, owner=user)
@@ -101,7 +90,7 @@ def _visits_due(user, today: dt.date):
         .filter(~Exists(later))
         .select_related("account", "opportunity")
         .prefetch_related("contacts")
-        .order_by("next_on", "pk")
+        .order_by("next_on", "pk")[:VISITS_ROWS]
     )
 
 

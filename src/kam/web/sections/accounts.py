@@ -56,6 +56,7 @@ from kam.sales.models import (
     RelationshipType,
     Strength,
     activity_to_method,
+    opportunity_to_deal,
 )
 from kam.web.i18n import in_language, person_name
 from kam.web.pagination import paginate
@@ -545,7 +546,9 @@ def account_detail(request, pk):
     )
     trust_done = list(account.trust_actions.select_related("by"))
     won = relationship.won_in_lookback(
-        [v.deal for v in views], today=on, settings=settings.relationship
+        [opportunity_to_deal(o) for o in insights.opportunities(user, account.opportunities.all())],
+        today=on,
+        settings=settings.relationship,
     )
     since = on - dt.timedelta(days=settings.relationship.business_lookback_days)
     cost = relationship.relationship_cost(

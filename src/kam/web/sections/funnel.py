@@ -33,11 +33,13 @@ from kam.method.types import Period
 from kam.org.models import CompanySettings, Membership, Team
 from kam.org.scoping import managed_team_ids, visible
 from kam.sales import insights
-from kam.sales.models import OffFunnelOrder, Opportunity
+from kam.sales.models import OffFunnelOrder
 from kam.web.i18n import in_language, person_name
 
 # Off-funnel orders listed on the page; the forecast counts them all.
 OFF_FUNNEL_ROWS = 50
+# Deals listed under each heading of "deals to look at"; the heading counts them all.
+ATTENTION_ROWS = 20
 
 
 def quarter_label(today: dt.date, *, fiscal_start_month: int) -> str:
@@ -130,15 +132,10 @@ class RepRow:
 
 
 def review(user, *, owner, team, period: Period, today: dt.date) -> dict:
-    """Every figure of the funnel review, for the page and the workbook alike."""
+    """Every figure of the funnel review, for the page and the workbook alike: sums
+    and counts by the database over the stored figures, and the first
+    ``ATTENTION_ROWS`` deals of each list to look at."""
     method = CompanySettings.load().to_method()
-    views = insights.deal_views(
-        user,
-        insights.narrowed(Opportunity.objects.all(), owner=owner, team=team),
-        settings=method,
-    )
-    by_id = {v.deal.id: v for v in views}
-    deals = [v.deal for v in views]
     forecast = insights.forecast(user, period=period, today=today, owner=owner, team=team)
     orders = insights.narrowed(
         visible(user, OffFunnelOrder.objects.filter(on__range=(period.start, period.end))),
@@ -156,32 +153,22 @@ def review(user, *, owner, team, period: Period, today: dt.date) -> dict:
         people = sorted(people.values(), key=lambda u: (person_name(u), u.pk))
         forecasts = insights.forecasts_by_owner(user, people, period=period, today=today, team=team)
         reps = [RepRow(p, forecasts[p.pk]) for p in people]
+    attention = {
+        kind: insights.flagged(user, kind, owner=owner, team=team, limit=ATTENTION_ROWS)
+        for kind in ("stuck", "overdue", "forced")
+    }
     return {
         "period": period,
         "owner": owner,
         "team": team,
         "stages": insights.funnel_rows(user, today=today, owner=owner, team=team),
-        "stuck": [
-            (s, by_id[s.deal_id])
-            for s in method_funnel.stuck(
-                deals, today=today, process_settings=method.process, settings=method.funnel
-            )
-        ],
-        "overdue": [
-            (o, by_id[o.deal_id])
-            for o in method_funnel.overdue(deals, today=today, settings=method.funnel)
-        ],
-        "forced": [
-            (f, by_id[f.deal_id])
-            for f in method_funnel.forced(
-                deals, process_settings=method.process, settings=method.funnel
-            )
-        ],
+        **{kind: rows for kind, (rows, _total) in attention.items()},
+        "attention_totals": {kind: total for kind, (_rows, total) in attention.items()},
         "forecast": forecast,
         "off_funnel_orders": list(orders[:OFF_FUNNEL_ROWS]),
         "off_funnel_more": orders.count() > OFF_FUNNEL_ROWS,
         "ratios": insights.ratios(user, owner=owner, team=team),
-        "conversion": method_funnel.stage_conversion(deals, settings=method.funnel),
+        "conversion": insights.stage_conversion(user, owner=owner, team=team),
         "reps": reps,
         "process": method.process,
         "currency": CompanySettings.load().currency,
@@ -251,9 +238,12 @@ def index(request):
             "export_query": query,
             "period_label": request.GET.get("period", ""),
             "attention": [
-                ("stuck", _("Stuck in their stage"), figures["stuck"]),
-                ("overdue", _("Past their expected close"), figures["overdue"]),
-                ("forced", _("Advanced without their key nodes"), figures["forced"]),
+                (key, title, figures[key], figures["attention_totals"][key])
+                for key, title in (
+                    ("stuck", _("Stuck in their stage")),
+                    ("overdue", _("Past their expected close")),
+                    ("forced", _("Advanced without their key nodes")),
+                )
             ],
             "ratio_steps": (*figures["ratios"].steps, figures["ratios"].overall),
             "off_funnel_limit": OFF_FUNNEL_ROWS,
@@ -308,7 +298,8 @@ def _rows_of(figures: dict) -> dict[str, list[list]]:
                 in_language(item.reason),
             ]
             for key in ("stuck", "overdue", "forced")
-            for item, v in figures[key]
+            for item in figures[key]
+            for v in (item.view,)
         ],
         _("Off-funnel sales"): [[_("Date"), _("Account"), _("Owner"), _("Amount"), _("Note")]]
         + [

@@ -1,0 +1,24 @@
+"""Background tasks of the records (django-tasks): recomputing stored figures
+after bulk writes and settings changes, and the daily refresh."""
+
+from django_tasks import task
+
+from kam.sales import figures
+
+
+@task()
+def recompute_accounts_task(account_ids: list[int]) -> None:
+    """Recompute the figures of these accounts and their deals (after a bulk write)."""
+    figures.refresh_accounts(account_ids)
+
+
+@task()
+def recompute_all_task() -> list[int]:
+    """Recompute every stored figure (after the company settings change)."""
+    return list(figures.recompute_all())
+
+
+@task()
+def refresh_task() -> list[int]:
+    """The daily refresh of what reads the day (``kam refresh`` runs it directly)."""
+    return list(figures.refresh())
