@@ -7,3 +7,8 @@ class SalesConfig(AppConfig):
 
     name = "kam.sales"
     verbose_name = _("Sales")
+
+    def ready(self):
+        from kam.compat import single_column_tuple_in
+
+        single_column_tuple_in()
