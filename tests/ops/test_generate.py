@@ -15,8 +15,10 @@ from kam.ops import generate as g
 from kam.org.models import Membership, Team
 from kam.sales.models import (
     Account,
+    AccountFigures,
     Activity,
     BuyingCenterEntry,
+    DealFigures,
     Familiarity,
     InsiderClaim,
     KeyNodeEvidence,
@@ -52,7 +54,7 @@ def _wipe():
 
 def test_the_small_preset_has_the_promised_shapes():
     out = io.StringIO()
-    call_command("generate", "--preset", "small", "--today", str(TODAY), stdout=out)
+    call_command("generate", "--preset", "small", "--today", str(TODAY), "--no-figures", stdout=out)
     small = g.PRESETS["small"]
 
     users = get_user_model().objects
@@ -164,8 +166,19 @@ def test_users_get_the_password_given_or_none_usable():
     assert not get_user_model().objects.get(username="mgr01").has_usable_password()
 
 
-def test_planned_dates_are_kept_and_the_auto_stamps_come_back():
+def test_every_deal_and_account_gets_its_stored_figures_for_today():
     g.generate(sizes=TINY, today=TODAY)
+
+    assert DealFigures.objects.filter(computed_for=TODAY).count() == TINY.opportunities
+    assert AccountFigures.objects.filter(computed_for=TODAY).count() == TINY.accounts
+    won = DealFigures.objects.filter(opportunity__outcome="won")
+    assert won.exists() and not won.filter(won_on__isnull=True).exists()
+
+
+def test_planned_dates_are_kept_and_the_auto_stamps_come_back():
+    g.generate(sizes=TINY, today=TODAY, figures=False)
+
+    assert not DealFigures.objects.exists()
 
     oldest = Opportunity.objects.aggregate(m=Min("created_at"))["m"]
     assert oldest.date() < TODAY - dt.timedelta(days=365)

@@ -17,7 +17,9 @@ row in memory: the generator keeps a few compact arrays per deal and contact,
 and builds model instances one chunk at a time. Planned ``created_at`` and
 ``updated_at`` are kept (the ``auto_now`` stamps are switched off for the
 duration), so deals and activities are dated over the last ``YEARS`` years.
-No history rows are written: synthetic data has no authors.
+No history rows are written: synthetic data has no authors. At the end every
+deal's and account's stored figures are computed for ``today``
+(``kam.sales.figures.recompute_all``, as ``kam recompute`` does) unless told not to.
 
 Users: ``admin`` (superuser, no team), one manager per team (``mgr01`` ...)
 and reps (``rep001`` ...) spread over the teams, each joined through
@@ -107,6 +109,7 @@ from kam.method.types import ActivityKind as K
 from kam.method.whole_brain import phrases_of
 from kam.org.models import CompanySettings, Membership, Team
 from kam.sales import demo
+from kam.sales import figures as sales_figures
 from kam.sales.models import (
     Account,
     Activity,
@@ -244,32 +247,37 @@ def generate(
     today: dt.date | None = None,
     password: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    figures: bool = True,
 ) -> Result:
     """Write the synthetic data set: the rows written per kind and the seconds per phase.
 
     Raises ``Refused`` when the database holds opportunities, or users or teams
     of the generated names. ``progress(kind, done, total)`` is called as rows go in.
+    With ``figures`` (the default) every deal's and account's stored figures are
+    computed at the end, as ``kam recompute`` does; without, run that later.
     """
     sizes.check()
     reason = refusal()
     if reason:
         raise Refused(reason)
-    generator = _Generator(sizes, seed, today or timezone.localdate(), password, progress)
+    today = today or timezone.localdate()
+    generator = _Generator(sizes, seed, today, password, progress)
     generator.check_names()
     with _planned_stamps(Account, Contact, Opportunity, Lead, Activity, OffFunnelOrder):
         generator.run()
-    started = time.perf_counter()
-    _after_generate()
-    generator.seconds["figures"] = time.perf_counter() - started
+    if figures:
+        started = time.perf_counter()
+        _after_generate(today, generator.progress)
+        generator.seconds["figures"] = time.perf_counter() - started
     return Result(generator.counts, generator.seconds)
 
 
-def _after_generate() -> None:
-    """Recompute the stored figures of every deal and account.
-
-    TODO: call ``kam.sales.figures.recompute_all()`` here once that module exists
-    (another change adds it); until then generated deals have no stored figures.
-    """
+def _after_generate(today: dt.date, progress: Callable[[str, int, int], None]) -> None:
+    """Compute the stored figures (likelihood, coach findings) of every deal and account
+    for ``today``, chunk by chunk, as ``kam recompute --today`` does."""
+    sales_figures.recompute_all(
+        today=today, progress=lambda done, total: progress("figures", done, total)
+    )
 
 
 @contextmanager

@@ -55,8 +55,15 @@ class Command(BaseCommand):
             help="Give every generated user this password (for benchmarks that sign in). "
             "Without it the users have no usable password.",
         )
+        parser.add_argument(
+            "--no-figures",
+            action="store_false",
+            dest="figures",
+            help="Do not compute the stored figures at the end (run `kam recompute` later); "
+            "on the large preset that saves a good part of the time.",
+        )
 
-    def handle(self, *args, preset: str, seed: int, today, password, **options):
+    def handle(self, *args, preset: str, seed: int, today, password, figures, **options):
         lines: dict[str, ProgressLine] = {}
 
         def progress(kind: str, done: int, total: int) -> None:
@@ -70,7 +77,12 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             result = generate(
-                sizes=PRESETS[preset], seed=seed, today=today, password=password, progress=progress
+                sizes=PRESETS[preset],
+                seed=seed,
+                today=today,
+                password=password,
+                progress=progress,
+                figures=figures,
             )
         except Refused as exc:
             raise CommandError(str(exc), returncode=ERROR) from None
