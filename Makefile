@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ADDRESS ?= 127.0.0.1:8000
 
-.PHONY: run test assets lint format messages clean
+.PHONY: run test bench assets lint format messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "KAM needs Python 3.11 or newer: run make with PYTHON=python3.11")'
@@ -26,6 +26,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/python -m kam.assets
 	$(BIN)/kam migrate --noinput
 	KAM_DEBUG=1 $(BIN)/kam demo --if-empty
+	$(BIN)/kam refresh
 	@echo
 	@echo "KAM is serving on http://$(ADDRESS)/  (Ctrl-C stops it)"
 	@echo
@@ -42,6 +43,14 @@ test: $(VENV)/.installed-dev
 	@echo "Branch coverage of kam.method:"
 	$(BIN)/python -m coverage report --include='src/kam/method/*' --fail-under=95
 	@$(BIN)/python -m coverage report --format=total | sed 's/^/Branch coverage of all of kam: /;s/$$/%/'
+
+# Every benchmark in one table with its target and PASS/FAIL (docs/performance.md).
+# PRESET=medium (50,000 deals) by default; PRESET=large (200,000) is the figure of record.
+# The data set is generated on first use and cached in bench/.cache (git-ignored).
+PRESET ?= medium
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m kam.assets
+	$(BIN)/python bench/run.py --preset $(PRESET)
 
 # Front-end libraries (htmx, ECharts) from the npm registry, as pinned in assets.lock.json:
 # each tarball's sha512 is checked before anything is extracted; no Node.js needed.

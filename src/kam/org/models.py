@@ -1,5 +1,6 @@
 """Teams, memberships and the company's method settings."""
 
+import json
 from dataclasses import replace
 from decimal import Decimal
 
@@ -104,6 +105,9 @@ def _default_brain_labels() -> dict:
     return {str(q): {"label": _text(wb.label(q)), "animal": _text(wb.animal(q))} for q in Quadrant}
 
 
+_METHOD_SETTINGS: dict[str, MethodSettings] = {}
+
+
 class CompanySettings(models.Model):
     """The company's choices for the method; one row per installation.
 
@@ -176,7 +180,23 @@ class CompanySettings(models.Model):
 
     def to_method(self) -> MethodSettings:
         """The method's settings with this company's choices; raises ``MethodError``
-        (or ``KeyError``/``TypeError`` for malformed JSON) when they do not fit."""
+        (or ``KeyError``/``TypeError`` for malformed JSON) when they do not fit.
+
+        Built once per distinct set of values in a process: every page asks for it,
+        and building it costs more than the query that loads the row."""
+        key = json.dumps(
+            [getattr(self, f.attname) for f in self._meta.concrete_fields if not f.primary_key],
+            default=str,
+        )
+        cached = _METHOD_SETTINGS.get(key)
+        if cached is None:
+            cached = self._build_method()
+            if len(_METHOD_SETTINGS) > 32:  # settings change rarely; never grow without bound
+                _METHOD_SETTINGS.clear()
+            _METHOD_SETTINGS[key] = cached
+        return cached
+
+    def _build_method(self) -> MethodSettings:
         defaults = MethodSettings()
         if len(self.stage_probabilities) != 5:
             raise ValidationError(
