@@ -155,6 +155,21 @@ def test_every_list_page_answers(world, who):
         _bounded(response)
 
 
+def test_every_record_page_answers(world, who):
+    """My day and the pages of one account, one of its 2,100 contacts and one deal."""
+    client = _client(who)
+    deal = Opportunity.objects.filter(account=world).order_by("pk").first()
+    contact = world.contacts.order_by("pk").first()
+    for url in (
+        reverse("web:home"),
+        reverse("accounts:detail", args=[world.pk]),
+        reverse("accounts:contact", args=[contact.pk]),
+        reverse("opportunities:detail", args=[deal.pk]),
+        reverse("opportunities:buying_center", args=[deal.pk]),
+    ):
+        assert client.get(url).status_code == 200, url
+
+
 def test_every_download_answers(world, who):
     client = _client(who)
     for kind in KINDS:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Cast
 
 from kam.history.models import Change
 
@@ -120,6 +121,21 @@ def history_of(obj: models.Model, *, parts: bool = True):
     mine = Q(content_type=ct, object_id=str(obj.pk))
     if parts:
         mine |= Q(parent_type=ct, parent_id=str(obj.pk))
+    return Change.objects.filter(mine).select_related("user")
+
+
+def history_of_all(*querysets: models.QuerySet, parts: bool = True):
+    """The changes of every record of ``querysets`` (and of their parts), newest
+    first: one condition per queryset, each a subquery, so the SQL stays the same
+    size however many records there are (an ``OR`` per record, or a list of their
+    ids, would grow with the data)."""
+    mine = Q()
+    for queryset in querysets:
+        ct = _type(queryset.model)
+        ids = queryset.order_by().annotate(_key=Cast("pk", models.CharField())).values("_key")
+        mine |= Q(content_type=ct, object_id__in=ids)
+        if parts:
+            mine |= Q(parent_type=ct, parent_id__in=ids)
     return Change.objects.filter(mine).select_related("user")
 
 

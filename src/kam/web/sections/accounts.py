@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kam.history.record import Source, history_of
+from kam.history.record import Source, history_of_all
 from kam.method import agenda, relationship, segmentation, whole_brain
 from kam.method.types import Quadrant
 from kam.org.models import CompanySettings, Team
@@ -488,9 +488,13 @@ def account_edit(request, pk):
     )
 
 
-def timeline(user, account, opportunities, contacts, activities, *, limit=60):
+# The latest activities and history rows the account page's timeline shows.
+TIMELINE_ROWS = 60
+
+
+def timeline(user, account, opportunities, activities, *, limit=60):
     """Activities and history rows of the account, its deals and its people, newest
-    first.
+    first: the latest ``limit`` of each.
 
     The buying-center rows of a deal whose insider the user may not know
     (``may_see_insider``) are left out here, not only those that ``reveals_insider``
@@ -499,9 +503,12 @@ def timeline(user, account, opportunities, contacts, activities, *, limit=60):
     only, so it is asked once per (owned by the user, team) pair: the page costs the
     same number of queries however many deals the account has.
     """
-    records = [account, *opportunities, *contacts]
     changes = list(
-        functools.reduce(operator.or_, (history_of(r) for r in records))
+        history_of_all(
+            Account.objects.filter(pk=account.pk),
+            visible(user, Opportunity.objects.filter(account=account)),
+            Contact.objects.filter(account=account),
+        )
         .select_related("user", "content_type")
         .order_by("-at", "-id")[:limit]
     )
@@ -539,10 +546,11 @@ def account_detail(request, pk):
     views = insights.deal_views(user, account.opportunities.all())
     opportunities = [v.opportunity for v in views]
     orders = list(visible(user, account.off_funnel_orders.all()))
+    seen_activities = visible(user, account.activities.all())
     activities = list(
-        visible(user, account.activities.all())
-        .select_related("owner", "opportunity")
-        .prefetch_related("contacts", "participants")
+        seen_activities.select_related("owner", "opportunity").prefetch_related(
+            "contacts", "participants"
+        )[:TIMELINE_ROWS]
     )
     trust_done = list(account.trust_actions.select_related("by"))
     won = relationship.won_in_lookback(
@@ -552,7 +560,7 @@ def account_detail(request, pk):
     )
     since = on - dt.timedelta(days=settings.relationship.business_lookback_days)
     cost = relationship.relationship_cost(
-        [a.cost for a in activities if since <= a.on <= on],
+        [seen_activities.filter(on__range=(since, on)).aggregate(total=Sum("cost"))["total"] or 0],
         won.revenue,
         settings=settings.relationship,
     )
@@ -573,7 +581,7 @@ def account_detail(request, pk):
         "since": since,
         "cost": cost,
         "coach": insights.coach_account(user, account, today=on),
-        "timeline": timeline(user, account, opportunities, contacts, activities),
+        "timeline": timeline(user, account, opportunities, activities, limit=TIMELINE_ROWS),
         "lifecycle_label": relationship.LIFECYCLE_LABELS.get(account.lifecycle),
     }
     return render(request, "kam/accounts/detail.html", context)
