@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from kam.method import figures as method_figures
 from kam.method import insider, relationship
@@ -443,11 +443,22 @@ def _in_chunks(queryset, size: int = CHUNK):
 
 
 def recompute_all(
-    *, today: dt.date | None = None, progress: Callable[[int, int], None] | None = None
+    *,
+    today: dt.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    part: tuple[int, int] = (0, 1),
 ) -> tuple[int, int]:
     """Recompute every live deal's and account's figures, chunk by chunk, each
-    chunk in its own short transaction; returns ``(deals, accounts)``."""
-    return _recompute(Opportunity.objects.all(), Account.objects.all(), today, progress)
+    chunk in its own short transaction; returns ``(deals, accounts)``.
+
+    ``part=(i, n)``: only the records whose key is ``i`` modulo ``n``, so that
+    ``n`` processes share the work (``kam recompute --jobs``)."""
+    index, parts = part
+    deals, accounts = Opportunity.objects.all(), Account.objects.all()
+    if parts > 1:
+        deals = deals.alias(part=F("pk") % parts).filter(part=index)
+        accounts = accounts.alias(part=F("pk") % parts).filter(part=index)
+    return _recompute(deals, accounts, today, progress)
 
 
 def refresh(
