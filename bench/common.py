@@ -60,18 +60,24 @@ def _key() -> str:
 
 
 def data_dir(preset: str) -> Path:
-    """The cached data directory of ``preset``, generated on first use."""
-    target = CACHE / f"{preset}-{SEED}-{_key()}"
+    """The cached data directory of ``preset``, generated on first use.
+
+    With ``DATABASE_URL`` set (PostgreSQL), the data is generated into that
+    database instead, and the directory holds only the marker and the key."""
+    url = os.environ.get("DATABASE_URL", "")
+    where = "pg-" + hashlib.sha256(url.encode()).hexdigest()[:8] + "-" if url else ""
+    target = CACHE / f"{where}{preset}-{SEED}-{_key()}"
     if (target / "ready").exists():
         return target
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     env = {**os.environ, "KAM_DATA_DIR": str(target), "KAM_DEBUG": "0"}
-    env.pop("DATABASE_URL", None)
     print(f"bench: generating the {preset} data set into {target} (cached) ...", flush=True)
     started = time.perf_counter()
     subprocess.run([KAM, "migrate", "--noinput", "-v0"], env=env, check=True)
+    if url:  # a database of its own: start from nothing
+        subprocess.run([KAM, "flush", "--noinput", "-v0"], env=env, check=True)
     subprocess.run(
         [KAM, "generate", "--preset", preset, "--seed", str(SEED), "--password", PASSWORD],
         env=env,
@@ -89,7 +95,8 @@ def collect_static(data: Path) -> None:
 
 
 def copy_of(source: Path, into: Path) -> Path:
-    """A copy of a cached SQLite data directory, for benchmarks that write."""
+    """A copy of a cached SQLite data directory, for benchmarks that write (on
+    PostgreSQL the writes go to the benchmark database itself)."""
     into.mkdir(parents=True, exist_ok=True)
     for name in ("kam.sqlite3", "secret_key"):
         if (source / name).exists():
