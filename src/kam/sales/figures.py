@@ -511,6 +511,18 @@ def recompute_accounts_later(account_ids: Iterable[int]) -> None:
         recompute_accounts_task.enqueue(ids[start : start + CHUNK])
 
 
+def updating() -> bool:
+    """Whether a recomputation is queued or running (after an import, a settings
+    change): totals may still move, and pages say so."""
+    try:
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # another task backend: nothing here to ask
+        return False
+    return DBTaskResult.objects.filter(
+        task_path__startswith="kam.sales.tasks.", status__in=("READY", "RUNNING")
+    ).exists()
+
+
 def is_current(figures_row, *, version: str | None = None) -> bool:
     """Whether a stored row was made by today's rules (False for a missing row)."""
     return figures_row is not None and figures_row.rules_version == (version or rules_version())

@@ -9,7 +9,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 
 from kam.org.scoping import visible
-from kam.sales import insights
+from kam.sales import figures, insights
 from kam.sales.models import Activity
 from kam.web.i18n import in_language
 
@@ -67,6 +67,7 @@ def home(request):
         {
             "today": today,
             "visits": _visits_due(user, today),
+            "figures_updating": figures.updating(),
             "recommendations": recommendations,
             "funnel": funnel,
             "forecast": forecast,

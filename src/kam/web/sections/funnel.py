@@ -32,6 +32,7 @@ from kam.method import funnel as method_funnel
 from kam.method.types import Period
 from kam.org.models import CompanySettings, Membership, Team
 from kam.org.scoping import managed_team_ids, visible
+from kam.sales import figures as stored_figures
 from kam.sales import insights
 from kam.sales.models import OffFunnelOrder
 from kam.web.i18n import in_language, person_name
@@ -247,6 +248,7 @@ def index(request):
             ],
             "ratio_steps": (*figures["ratios"].steps, figures["ratios"].overall),
             "off_funnel_limit": OFF_FUNNEL_ROWS,
+            "figures_updating": stored_figures.updating(),
         },
     )
 

@@ -28,7 +28,7 @@ from kam.method import buying_center, probability, process, whole_brain
 from kam.method.types import Evidence, MethodError, Quadrant, Role
 from kam.org.models import CompanySettings, Team
 from kam.org.scoping import get_visible_or_404, may_see_insider, visible
-from kam.sales import actions, insights
+from kam.sales import actions, figures, insights
 from kam.sales.models import (
     Activity,
     Attitude,
@@ -242,6 +242,7 @@ def opportunity_list(request):
         "views": views,
         "pagination": pagination,
         "stages": method.process,
+        "figures_updating": figures.updating(),
     }
     if request.headers.get("HX-Request"):
         return render(request, "kam/opportunities/_results.html", context)
