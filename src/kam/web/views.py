@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from kam.org.scoping import visible
 from kam.sales import figures, insights
-from kam.sales.models import Activity
+from kam.sales.models import Activity, Opportunity
 from kam.web.i18n import in_language
 
 # How far ahead My day looks for visits due, and how much advice it shows.
@@ -82,11 +82,15 @@ def _visits_due(user, today: dt.date):
     """The next visits planned on my deals (or by me) up to a week ahead, overdue first.
 
     A planned visit counts as done once a later activity with the same account is logged.
+    The query starts from my deals and my own activities (an owner-selective plan, see
+    docs/performance.md), not from everything my teams may see.
     """
     later = Activity.objects.filter(account=OuterRef("account"), on__gt=OuterRef("on"))
+    mine = Q(opportunity__in=Opportunity.objects.filter(owner=user).values("pk")) | Q(
+        owner=user, opportunity__isnull=True
+    )
     return (
-        visible(user, Activity.objects.all())
-        .filter(Q(opportunity__owner=user) | Q(owner=user, opportunity__isnull=True))
+        visible(user, Activity.objects.filter(mine))
         .filter(next_on__isnull=False, next_on__lte=today + dt.timedelta(days=VISITS_AHEAD_DAYS))
         .filter(~Exists(later))
         .select_related("account", "opportunity")
