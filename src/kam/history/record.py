@@ -1,6 +1,7 @@
 """Writing history: called by every action, inside the action's transaction."""
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
@@ -26,13 +27,11 @@ def snapshot(obj: models.Model, *, many_to_many: bool = False) -> dict:
     must be saved).
     """
     values = {}
-    for field in obj._meta.concrete_fields:
-        if field.name in _SKIPPED:
-            continue
-        value = getattr(obj, field.attname)
-        if isinstance(field, models.DecimalField) and isinstance(value, Decimal):
-            value = value.quantize(Decimal(1).scaleb(-field.decimal_places))
-        values[field.name] = _json(value)
+    for name, attname, places in _snapshot_fields(type(obj)):
+        value = getattr(obj, attname)
+        if places is not None and isinstance(value, Decimal):
+            value = value.quantize(places)
+        values[name] = _json(value)
     if many_to_many:
         for field in obj._meta.many_to_many:
             values[field.name] = sorted(
@@ -41,7 +40,28 @@ def snapshot(obj: models.Model, *, many_to_many: bool = False) -> dict:
     return values
 
 
+_AS_IS = (str, int, bool, float)
+
+
+@functools.cache
+def _snapshot_fields(model) -> tuple:
+    """(name, attribute, decimal places as a quantum or None) of the fields a snapshot keeps."""
+    return tuple(
+        (
+            field.name,
+            field.attname,
+            Decimal(1).scaleb(-field.decimal_places)
+            if isinstance(field, models.DecimalField)
+            else None,
+        )
+        for field in model._meta.concrete_fields
+        if field.name not in _SKIPPED
+    )
+
+
 def _json(value):
+    if value is None or type(value) in _AS_IS:
+        return value
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -93,25 +113,66 @@ def build(
 ) -> Change:
     """The history row ``record`` writes, unsaved: for writers that save many at
     once (``Change.objects.bulk_create``, in the transaction of the records they
-    describe, as ``kam.imports`` does). Same arguments as ``record``; build it
-    once ``obj`` is saved (its primary key is the row's ``object_id``)."""
-    if source not in Source.values:
+    describe). Same arguments as ``record``; build it once ``obj`` is saved (its
+    primary key is the row's ``object_id``)."""
+    return Change(
+        **_fields(
+            obj,
+            action=action,
+            user=user,
+            source=source,
+            changes=changes,
+            parent=parent,
+            note=note,
+        )
+    )
+
+
+def values(
+    obj: models.Model,
+    *,
+    action: str,
+    user,
+    source: str,
+    changes: dict | None = None,
+    parent: models.Model | None = None,
+    note: str = "",
+) -> dict:
+    """The column values of the row ``build`` makes, by attribute name (``user_id``,
+    ``content_type_id``, ...), without a model instance: for writers that insert
+    many rows with one statement in the transaction of the records they describe
+    (``kam.imports``). Everything but ``id`` and ``at`` (the insert's time)."""
+    row = _fields(
+        obj, action=action, user=user, source=source, changes=changes, parent=parent, note=note
+    )
+    for name in ("content_type", "parent_type", "user"):
+        related = row.pop(name)
+        row[name + "_id"] = related.pk if related is not None else None
+    return row
+
+
+_SOURCES = frozenset(Source.values)
+
+
+def _fields(obj, *, action, user, source, changes, parent, note) -> dict:
+    """The fields of a history row by field name: what ``build`` and ``values`` give."""
+    if source not in _SOURCES:
         raise ValueError(f"source {source!r} is not one of {', '.join(Source.values)}")
     if action == Action.CREATE and changes is None:
         changes = {k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "", [], {})}
-    return Change(
-        content_type=_type(obj),
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
-        action=action,
-        changes=changes or {},
-        version=getattr(obj, "version", None) if _has_version(obj) else None,
-        note=note,
-        parent_type=_type(parent) if parent is not None else None,
-        parent_id=str(parent.pk) if parent is not None else "",
-        user=user if user is not None and user.is_authenticated else None,
-        source=source,
-    )
+    return {
+        "content_type": _type(obj),
+        "object_id": str(obj.pk),
+        "object_repr": str(obj)[:200],
+        "action": action,
+        "changes": changes or {},
+        "version": getattr(obj, "version", None) if _has_version(obj) else None,
+        "note": note,
+        "parent_type": _type(parent) if parent is not None else None,
+        "parent_id": str(parent.pk) if parent is not None else "",
+        "user": user if user is not None and user.is_authenticated else None,
+        "source": source,
+    }
 
 
 def history_of(obj: models.Model, *, parts: bool = True):

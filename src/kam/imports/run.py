@@ -7,9 +7,11 @@ the file (``kam.imports.readers``), matches columns and values
 batch in one transaction, with history rows marked as coming from an import.
 A batch looks up what its rows name (accounts, owners, teams, the records they
 match, ...) once, with one query per kind, checks new records as
-``actions.create_record`` does and inserts them and their history
-(``kam.history.record.build``) with ``bulk_create``; a row changing an existing
-record goes through the actions. The ``ImportReport`` counts
+``actions.create_record`` does (``full_clean``'s field checks compiled once,
+``full_clean`` itself for a record they refuse, so the report gives its
+messages) and inserts them and their history (``kam.history.record.values``:
+what ``record()`` writes) with one ``executemany`` per table; a row changing an
+existing record goes through the actions. The ``ImportReport`` counts
 ``rows = created + updated + skipped + failed`` exactly:
 
 - *created*: a new record; *updated*: an existing record changed;
@@ -52,7 +54,9 @@ record goes through the actions. The ``ImportReport`` counts
 """
 
 import csv
+import datetime as dt
 import importlib.util
+import string
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -61,9 +65,19 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from django.contrib.auth import get_user_model
+from django.core import validators
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import DataError, IntegrityError, models, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DataError,
+    IntegrityError,
+    connection,
+    connections,
+    models,
+    transaction,
+)
 from django.db.models import Q
+from django.db.models.base import ModelState
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -102,9 +116,9 @@ from kam.sales.models import (
 SOURCE = Change.Source.IMPORT
 # Problems kept in a report; the counts stay exact beyond them.
 MAX_PROBLEMS = 10_000
-# Rows written per transaction: about 100 ms of SQLite write lock on a slow machine
-# (docs/import.md has the measurements).
-BATCH_SIZE = 100
+# Rows written per transaction: about 100 ms of SQLite write lock, measured on the
+# (slow, shared) development machine (docs/import.md has the measurements).
+BATCH_SIZE = 200
 
 
 class ImportRefused(ValidationError):
@@ -639,8 +653,11 @@ def _variants(texts: Iterable[str]) -> set[str]:
     for text in texts:
         if text:
             found.add(text.lower())
-            found.add("".join(c.lower() if c.isascii() else c for c in text))
+            found.add(text.translate(_ASCII_LOWER))
     return found
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def _group(objects: Iterable, key: Callable) -> dict:
@@ -657,8 +674,283 @@ def _ref(account) -> object:
 
 
 def _insert(model, objects: list) -> None:
-    """Insert ``objects`` in one statement per ``bulk_create`` batch (primary keys set)."""
-    model._base_manager.bulk_create(objects)
+    """Insert the new records ``objects`` of ``model`` with one ``executemany`` and
+    set their primary keys. A link to a record inserted before (a new account)
+    takes that record's new key, as ``Model.save()`` would."""
+    table = _table(model)
+    rows = []
+    for obj in objects:
+        values = obj.__dict__
+        for link in table.links:
+            if values[link.attname] is None and link.is_cached(obj):
+                related = link.get_cached_value(obj)
+                values[link.attname] = related.pk if related is not None else None
+        rows.append(values)
+    for obj, pk in zip(objects, _insert_values(model, rows), strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _insert_values(model, rows: list[dict]) -> list:
+    """Insert ``rows`` (column values by attribute name, every concrete field but the
+    primary key) into ``model``'s table with one ``executemany``; return their new
+    primary keys in the order of ``rows``."""
+    if not rows:
+        return []
+    table = _table(model)
+    params = [table.params(row) for row in rows]
+    with connection.cursor() as cursor:
+        if connection.vendor != "sqlite":
+            return _insert_returning(cursor, table, params)
+        cursor.executemany(table.sql, params)
+        # The new keys without a round trip per row: SQLite has one writer, and this
+        # batch's transaction holds the write lock from its first insert to its
+        # commit, so nobody else inserts in between. A row's key is then one more than
+        # the largest in the table (Django declares SQLite keys AUTOINCREMENT: one
+        # more than the largest ever used), row after row in the order executemany
+        # steps through them: the n rows got last - n + 1 ... last. The count below
+        # checks it: n rows above last - n means exactly those keys, all present.
+        cursor.execute("SELECT last_insert_rowid()")
+        last = cursor.fetchone()[0]
+        first = last - len(rows) + 1
+        cursor.execute(table.count_from, [first])
+        if cursor.fetchone()[0] != len(rows):
+            raise RuntimeError(f"{model._meta.db_table}: the inserted keys are not {first}-{last}")
+    return list(range(first, last + 1))
+
+
+def _insert_returning(cursor, table: "_Table", params: list[tuple]) -> list:
+    """Other databases (PostgreSQL): one ``INSERT ... VALUES (...), (...) RETURNING``
+    per chunk of as many rows as the database takes parameters, keys in row order
+    (what Django's ``bulk_create`` relies on too)."""
+    keys = []
+    size = max(1, connection.ops.bulk_batch_size(table.fields, params))
+    one = "(" + ", ".join(["%s"] * len(table.fields)) + ")"
+    for start in range(0, len(params), size):
+        chunk = params[start : start + size]
+        cursor.execute(
+            table.returning % ", ".join([one] * len(chunk)), [v for row in chunk for v in row]
+        )
+        keys.extend(row[0] for row in cursor.fetchall())
+    return keys
+
+
+_NO_DEFAULT = object()
+
+# Field classes whose value of a given type is stored as it is (``get_db_prep_save``
+# returns it unchanged on every database Django supports): checked per value, others
+# go through ``get_db_prep_save``.
+_STORED_AS_IS = (
+    (models.CharField, str),
+    (models.TextField, str),
+    (models.IntegerField, int),
+    (models.BooleanField, bool),
+    (models.AutoField, int),
+    (models.BigAutoField, int),
+)
+
+
+def _stored_as_is(field) -> type | None:
+    """The type of value ``field`` stores unchanged, if any."""
+    methods = ("get_db_prep_save", "get_db_prep_value", "get_prep_value")
+    for cls, kind in _STORED_AS_IS:
+        if isinstance(field, cls) and all(
+            getattr(type(field), m) is getattr(cls, m) for m in methods
+        ):
+            return kind
+    return None
+
+
+class _Table:
+    """How to insert rows of one model with raw SQL: the columns, the statement and
+    each column's conversion to what the database stores (``get_db_prep_save``, as
+    ``bulk_create`` does; skipped for values it leaves as they are)."""
+
+    def __init__(self, model):
+        meta = model._meta
+        self.fields = [f for f in meta.concrete_fields if f is not meta.pk]
+        self.links = [f for f in self.fields if f.is_relation]
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(f.column) for f in self.fields)
+        head = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES "
+        self.sql = head + "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+        self.returning = head.replace("%", "%%") + "%s RETURNING " + qn(meta.pk.column)
+        self.count_from = (
+            f"SELECT COUNT(*) FROM {qn(meta.db_table)} WHERE {qn(meta.pk.column)} >= %s"
+        )
+        self.convert = [(f.attname, self._converter(f)) for f in self.fields]
+
+    @staticmethod
+    def _converter(field):
+        target = field.target_field if field.is_relation else field
+        as_is = _stored_as_is(target)
+        nullable = not isinstance(target, models.JSONField)
+        prep = field.get_db_prep_save
+        # Dates repeat (a batch's defaults and timestamps, a file's close dates):
+        # each is converted once. A date converts the same whatever object holds it.
+        memo: dict | None = {} if isinstance(target, models.DateField) else None
+        last = [_NO_DEFAULT, None]  # the last value converted (by identity) and its result
+
+        def convert(value):
+            if (value is None and nullable) or type(value) is as_is:
+                return value
+            if value is last[0] and nullable:  # not for JSON: a dict can change
+                return last[1]
+            if memo is not None and type(value) is dt.date:
+                stored = memo.get(value, _NO_DEFAULT)
+                if stored is _NO_DEFAULT:
+                    stored = memo[value] = prep(value, _db())
+                return stored
+            stored = prep(value, _db())
+            last[0], last[1] = value, stored
+            return stored
+
+        return convert
+
+    def params(self, row: dict) -> tuple:
+        return tuple(convert(row[attname]) for attname, convert in self.convert)
+
+
+_TABLES: dict = {}
+
+
+def _db():
+    """The default database's connection itself (not its proxy: it is asked per value)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def _table(model) -> _Table:
+    key_ = (model, connection.vendor)
+    if key_ not in _TABLES:
+        _TABLES[key_] = _Table(model)
+    return _TABLES[key_]
+
+
+# -- checking new records as ``full_clean`` does, compiled once per model --------
+
+_EMPTY_VALUES = tuple(validators.EMPTY_VALUES)
+# ``to_python`` methods that return a value of this exact type unchanged.
+_PYTHON_AS_IS = {
+    models.CharField.to_python: str,
+    models.TextField.to_python: str,
+    models.IntegerField.to_python: int,
+    models.BooleanField.to_python: bool,
+    models.DateField.to_python: dt.date,
+    models.DecimalField.to_python: Decimal,
+}
+
+
+class _Refused(Exception):
+    """A value the compiled checks cannot pass: the record's own ``full_clean`` says why."""
+
+
+def _field_check(field: models.Field) -> Callable:
+    """``field.clean(value, obj)`` as ``Model.clean_fields`` calls it, returning the
+    cleaned value; raises ``_Refused`` or ``ValidationError`` when the value would be
+    refused. For the usual field classes and values the steps are inlined: the
+    same tests (``to_python`` leaving the value as it is, ``validate``: choices,
+    null, blank; ``run_validators``: max_length, decimal digits, minimum, the
+    business-date range ...) without building a message; anything else calls
+    ``field.clean``."""
+    kind = _PYTHON_AS_IS.get(type(field).to_python)
+    blank, null, editable = field.blank, field.null, field.editable
+    inline = (
+        kind is not None
+        and type(field).validate is models.Field.validate
+        and type(field).run_validators is models.Field.run_validators
+        and type(field).clean is models.Field.clean
+    )
+    if not inline:
+
+        def check(value, obj):
+            if blank and value in _EMPTY_VALUES:
+                return value  # clean_fields leaves it
+            return field.clean(value, obj)
+
+        return check
+    choices = None
+    if field.choices is not None:
+        choices = frozenset(k for k, _label in field.flatchoices)
+    checks = tuple(field.validators)
+
+    def check(value, obj):
+        if blank and value in _EMPTY_VALUES:
+            return value
+        if type(value) is not kind:
+            return field.clean(value, obj)  # to_python converts it, or refuses it
+        if kind is Decimal and not value.is_finite():
+            raise _Refused
+        if editable:
+            if choices is not None and value not in _EMPTY_VALUES and value not in choices:
+                raise _Refused
+            if value is None and not null:
+                raise _Refused
+            if not blank and value in _EMPTY_VALUES:
+                raise _Refused
+        if value not in _EMPTY_VALUES:
+            for validator in checks:
+                validator(value)
+        return value
+
+    return check
+
+
+class _NewRecords:
+    """What building and checking new records of one model needs, worked out once
+    per import (the field checks) and once per batch (the defaults)."""
+
+    def __init__(self, model):
+        self.model = model
+        meta = model._meta
+        self.fields = list(meta.concrete_fields)
+        self.links = frozenset(f.name for f in self.fields if f.is_relation)
+        self.names = frozenset(f.name for f in self.fields)
+        self.auto_now = [
+            f.attname
+            for f in self.fields
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        ]
+        self.checks = {f.name: (f.attname, _field_check(f)) for f in self.fields}
+        self.plans: dict[frozenset, list] = {}
+        self.allowed: dict[frozenset, bool] = {}
+        self.defaults: dict = {}
+        self.defaults_ok: frozenset = frozenset()
+        self.per_row: list = []
+
+    def start_batch(self) -> None:
+        """The defaults a new record gets (``dt.date.today`` ...), evaluated once for
+        the batch and checked once: a record keeping one needs no check for it."""
+        self.defaults = {f.attname: f.get_default() for f in self.fields}
+        ok = set()
+        # A callable default (dt.date.today, uuid4, dict ...) is called for each record.
+        self.per_row = [
+            (f.attname, f._get_default)
+            for f in self.fields
+            if f.has_default() and callable(f.default)
+        ]
+        for attname, _default in self.per_row:
+            self.defaults[attname] = _NO_DEFAULT
+        for f in self.fields:
+            value = self.defaults[f.attname]
+            if value is _NO_DEFAULT or f.is_relation:
+                continue  # links are not checked here (see _build)
+            if f.blank and value in _EMPTY_VALUES:
+                ok.add(f.attname)
+                continue
+            try:
+                f.clean(value, None)
+            except ValidationError:
+                continue
+            ok.add(f.attname)
+        self.defaults_ok = frozenset(ok)
+
+    def plan(self, skip: frozenset) -> list:
+        """The (attribute, check) pairs ``full_clean(exclude=links + skip)`` runs."""
+        if skip not in self.plans:
+            excluded = self.links | skip
+            self.plans[skip] = [pair for name, pair in self.checks.items() if name not in excluded]
+        return self.plans[skip]
 
 
 class _Importer:
@@ -667,12 +959,13 @@ class _Importer:
     A batch (``batch_size`` rows) is read and checked first, with each look-up
     the rows need (owners, teams, memberships) made once for the batch; then one
     transaction finds the records the rows name or match (one query per kind of
-    record), builds and validates the new records, inserts them and their
-    history with ``bulk_create`` and commits. A row that changes an existing
-    record goes through ``kam.sales.actions`` (in a savepoint of the batch's
-    transaction, after the batch's pending new records are inserted). When the
-    database refuses a batch's insert, the batch is run again row by row, so that
-    the refused row is named and the others are imported.
+    record), builds and checks the new records (``_build``), inserts them and
+    their history with one ``executemany`` per table (``_flush``) and commits.
+    A row that changes an existing record goes through ``kam.sales.actions``
+    (in a savepoint of the batch's transaction, after the batch's pending new
+    records are inserted). When the database refuses a batch's insert, the batch
+    is run again row by row, so that the refused row is named and the others are
+    imported.
     """
 
     def __init__(self, setup: _Setup, columns: m.ColumnMap, orders: dict, report: ImportReport):
@@ -696,6 +989,14 @@ class _Importer:
         }[self.kind.name]
         self._pending: list = []  # new records of the batch, in the order rows made them
         self._m2m: list[tuple] = []  # (record, field, primary keys) of the pending records
+        self._models: dict = {}  # model: _NewRecords
+        # The fields a column or a --default gives, the only ones a row can give.
+        self._given = [
+            (name, spec)
+            for name, spec in setup.fields.items()
+            if columns.fields.get(name) or name in setup.defaults
+        ]
+        self._started: set = set()  # the models whose defaults this batch has evaluated
 
     # -- batches ------------------------------------------------------------
 
@@ -703,6 +1004,7 @@ class _Importer:
         """Import the rows of one batch in one transaction; return the failed rows
         with their problems. The report is counted once the batch has committed."""
         rows = [self._read(line, cells) for line, cells in batch]
+        self._started = set()
         self._preload(rows)
         try:
             with transaction.atomic():
@@ -824,7 +1126,7 @@ class _Importer:
                     % {"extra": ", ".join(cells[None])},
                 )
             )
-        for name, spec in self.setup.fields.items():
+        for name, spec in self._given:
             text, column = self._cell(name, cells)
             if column is None:
                 continue
@@ -947,8 +1249,9 @@ class _Importer:
         self.accounts_by_external = _group(
             (a for a in found if a.external_id in externals), lambda a: a.external_id
         )
+        folded = {_fold(n) for n in names}
         self.accounts_by_name = _group(
-            (a for a in found if _fold(a.name) in {_fold(n) for n in names}),
+            (a for a in found if _fold(a.name) in folded),
             lambda a: _fold(a.name),
         )
         self.account_ids = {a.pk for a in found}
@@ -1168,15 +1471,65 @@ class _Importer:
 
     # -- new records, batched -------------------------------------------------
 
+    def _new_records(self, model) -> _NewRecords:
+        new = self._models.get(model)
+        if new is None:
+            new = self._models[model] = _NewRecords(model)
+        if model not in self._started:
+            new.start_batch()
+            self._started.add(model)
+        return new
+
     def _build(self, model, fields: dict, *, skip: Iterable[str] = ()):
         """An unsaved record as ``actions.create_record`` makes it, checked as it
-        checks it, without a query: the links come from the batch's look-ups, so
-        they exist, are alive and are in the user's scope. ``skip`` names fields
-        already reported. Raises ``ValidationError`` with every problem found."""
-        actions._check_names(model, fields, creating=True, source=SOURCE)
-        obj = model()
-        m2m = actions._assign(obj, fields)
-        names = {f.name for f in model._meta.concrete_fields}
+        checks it (``full_clean`` but for the links), without a query: the links
+        come from the batch's look-ups, so they exist, are alive and are in the
+        user's scope. ``skip`` names fields already reported. Raises
+        ``ValidationError`` with every problem found.
+
+        The record is made without ``Model.__init__`` (its fields' defaults are
+        evaluated once per batch) and checked with the checks ``_field_check``
+        compiled once per import, which refuse exactly what ``full_clean`` refuses;
+        a record they refuse is built and checked again by ``_build_checked``, so
+        that its problems are ``full_clean``'s own messages."""
+        new = self._new_records(model)
+        names = frozenset(fields)
+        allowed = new.allowed.get(names)
+        if allowed is None:
+            try:
+                actions._check_names(model, fields, creating=True, source=SOURCE)
+                allowed = new.allowed[names] = True
+            except ValidationError:
+                allowed = new.allowed[names] = False
+        if not allowed:
+            return self._build_checked(model, fields, skip=skip)
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        values = obj.__dict__
+        values.update(new.defaults)
+        for attname, default in new.per_row:
+            values[attname] = default()
+        try:
+            m2m = actions._assign(obj, fields)
+        except ValidationError:
+            return self._build_checked(model, fields, skip=skip)
+        self._default_owner_and_team(obj, new.names, fields)
+        defaults, defaults_ok = new.defaults, new.defaults_ok
+        try:
+            for attname, check in new.plan(frozenset(skip)):
+                value = values[attname]
+                if attname in defaults_ok and value is defaults[attname]:
+                    continue
+                cleaned = check(value, obj)
+                if cleaned is not value:
+                    values[attname] = cleaned
+            if type(obj).clean is not models.Model.clean:
+                obj.clean()
+        except (ValidationError, _Refused):
+            return self._build_checked(model, fields, skip=skip)
+        return obj, m2m
+
+    def _default_owner_and_team(self, obj, names, fields: dict) -> None:
         if "owner" in names and "owner" not in fields:
             obj.owner = self.user
         if "team" in names and "team" not in fields:
@@ -1185,6 +1538,13 @@ class _Importer:
                 obj.team_id = account.team_id
             elif len(self.memberships[self.user.pk]) == 1:
                 obj.team_id = self.memberships[self.user.pk][0]
+
+    def _build_checked(self, model, fields: dict, *, skip: Iterable[str] = ()):
+        """``_build`` through ``Model.__init__`` and ``full_clean()`` themselves."""
+        actions._check_names(model, fields, creating=True, source=SOURCE)
+        obj = model()
+        m2m = actions._assign(obj, fields)
+        self._default_owner_and_team(obj, {f.name for f in model._meta.concrete_fields}, fields)
         links = [f.name for f in model._meta.concrete_fields if f.is_relation]
         obj.full_clean(exclude=[*links, *skip], validate_unique=False, validate_constraints=False)
         return obj, m2m
@@ -1227,26 +1587,31 @@ class _Importer:
         return "created"
 
     def _flush(self) -> None:
-        """Insert the batch's pending records, accounts first, then their history."""
+        """Insert the batch's pending records, accounts first, then their history:
+        one ``executemany`` per table."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
         m2m, self._m2m = self._m2m, []
+        now = timezone.now()  # what auto_now(_add) fields get on save
         models_in_order = []
         for obj in pending:
             if type(obj) not in models_in_order:
                 models_in_order.append(type(obj))
         models_in_order.sort(key=lambda model: model is not Account)
         for model in models_in_order:
-            _insert(model, [obj for obj in pending if type(obj) is model])
+            objects = [obj for obj in pending if type(obj) is model]
+            for attname in self._new_records(model).auto_now:
+                for obj in objects:
+                    obj.__dict__[attname] = now
+            _insert(model, objects)
         links = {}
         for obj, name, pks in m2m:
             through = getattr(type(obj), name).through
             source, target = _through_columns(type(obj), name)
-            rows = links.setdefault(through, [])
-            rows.extend(through(**{source: obj.pk, target: pk}) for pk in pks)
+            links.setdefault(through, []).extend({source: obj.pk, target: pk} for pk in pks)
         for through, rows in links.items():
-            _insert(through, rows)
+            _insert_values(through, rows)
         extra = _group(m2m, lambda link: id(link[0]))
         changes = []
         for obj in pending:
@@ -1254,12 +1619,12 @@ class _Importer:
                 k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "", [], {})
             }
             created.update({name: [None, pks] for _o, name, pks in extra.get(id(obj), ()) if pks})
-            changes.append(
-                history.build(
-                    obj, action=Change.Action.CREATE, user=self.user, source=SOURCE, changes=created
-                )
+            row = history.values(
+                obj, action=Change.Action.CREATE, user=self.user, source=SOURCE, changes=created
             )
-        _insert(Change, changes)
+            row["at"] = now
+            changes.append(row)
+        _insert_values(Change, changes)
 
     # -- writing -------------------------------------------------------------
 

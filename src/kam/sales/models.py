@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from kam.method import buying_center, funnel, types, whole_brain
@@ -477,6 +478,8 @@ class Opportunity(Owned, Deletable):
             models.Index(fields=["team"]),
             models.Index(fields=["grade"]),
             models.Index(fields=["deleted_at"]),
+            # Imports match a deal by its account and name without regard to case.
+            models.Index(Lower("name"), "account", name="sales_opp_lower_name_account"),
         ]
 
     def __str__(self):
