@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -142,8 +143,14 @@ def _work_percentiles(path: Path) -> str:
 
 
 def run(
-    data: Path, *, database_url: str | None = None, seconds: int = 60, users: int = 20
+    data: Path,
+    *,
+    database_url: str | None = None,
+    seconds: int = 60,
+    users: int = 20,
+    keep: Path | None = None,
 ) -> list[Result]:
+    """``keep``: a folder to copy locust's CSV files and both logs into."""
     with tempfile.TemporaryDirectory(prefix="kam-bench-load-") as tmp:
         tmp = Path(tmp)
         workdir = tmp / "data"
@@ -163,6 +170,9 @@ def run(
         else:
             env.pop("DATABASE_URL", None)
         backend = "PostgreSQL" if database_url else "SQLite"
+        if not database_url:
+            # A cached data set may predate a migration that adds no data (an index).
+            subprocess.run([KAM, "migrate", "--noinput", "-v0"], env=env, check=True)
         names = _usernames(env, users)
 
         port = _free_port()
@@ -230,6 +240,11 @@ def run(
         server_text = server_log.read_text(errors="replace")
         locked = server_text.count(LOCKED)
         failures = _failures(tmp / "locust_failures.csv")
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            for path in [*tmp.glob("locust*"), server_log, tmp / "times.tsv"]:
+                if path.is_file():
+                    shutil.copy2(path, keep / path.name)
         work = _work_percentiles(tmp / "times.tsv")
 
     who = f"{users} users"
@@ -265,12 +280,15 @@ def main() -> int:
     parser.add_argument(
         "--database-url", default=None, help="a prepared PostgreSQL database (default: SQLite)"
     )
+    parser.add_argument("--keep", type=Path, help="copy locust's CSV files and the logs here")
+    parser.add_argument("--data", type=Path, help="this data directory instead of the preset's")
     args = parser.parse_args()
     results = run(
-        data_dir(args.preset),
+        args.data or data_dir(args.preset),
         database_url=args.database_url,
         seconds=args.seconds,
         users=args.users,
+        keep=args.keep,
     )
     from run import print_table
 
