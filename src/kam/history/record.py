@@ -29,6 +29,9 @@ def snapshot(obj: models.Model, *, many_to_many: bool = False) -> dict:
     values = {}
     for name, attname, places in _snapshot_fields(type(obj)):
         value = getattr(obj, attname)
+        if value is None or type(value) in _AS_IS:
+            values[name] = value
+            continue
         if places is not None and isinstance(value, Decimal):
             value = value.quantize(places)
         values[name] = _json(value)

@@ -737,6 +737,7 @@ def _insert_returning(cursor, table: "_Table", params: list[tuple]) -> list:
 
 
 _NO_DEFAULT = object()
+_PLAIN = (str, int, bool, Decimal, dt.date, type(None))  # values ``actions._plain`` leaves
 
 # Field classes whose value of a given type is stored as it is (``get_db_prep_save``
 # returns it unchanged on every database Django supports): checked per value, others
@@ -905,6 +906,8 @@ class _NewRecords:
         meta = model._meta
         self.fields = list(meta.concrete_fields)
         self.links = frozenset(f.name for f in self.fields if f.is_relation)
+        self.link = {f.name: f for f in self.fields if f.is_relation}
+        self.many = frozenset(f.name for f in meta.many_to_many)
         self.names = frozenset(f.name for f in self.fields)
         self.auto_now = [
             f.attname
@@ -1509,10 +1512,24 @@ class _Importer:
         values.update(new.defaults)
         for attname, default in new.per_row:
             values[attname] = default()
-        try:
-            m2m = actions._assign(obj, fields)
-        except ValidationError:
-            return self._build_checked(model, fields, skip=skip)
+        m2m = {}
+        if names & new.many:
+            try:
+                m2m = actions._assign(obj, fields)
+            except ValidationError:
+                return self._build_checked(model, fields, skip=skip)
+        else:
+            # actions._assign, inlined: a link's key and cached record (as its
+            # descriptor sets them), a value's enum member as its value.
+            for name, value in fields.items():
+                link = new.link.get(name)
+                if link is None:
+                    values[name] = value if type(value) in _PLAIN else actions._plain(value)
+                elif isinstance(value, models.Model):
+                    values[link.attname] = value.pk
+                    link.set_cached_value(obj, value)
+                else:
+                    values[link.attname] = value
         self._default_owner_and_team(obj, new.names, fields)
         defaults, defaults_ok = new.defaults, new.defaults_ok
         try:
