@@ -39,6 +39,7 @@ import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -50,7 +51,6 @@ from kam.method.types import Activity as MethodActivity
 from kam.method.types import ActivityKind, Grade, InsiderFact, RelationshipLevel
 from kam.org.models import CompanySettings
 from kam.sales.models import (
-    OPPORTUNITY_PREFETCH,
     Account,
     AccountFigures,
     Activity,
@@ -65,7 +65,7 @@ from kam.sales.models import (
     StageOverride,
     TrustActionDone,
     contact_to_person,
-    opportunity_to_deal,
+    deal_of,
 )
 
 CHUNK = 500  # records per query and per write: no IN list grows with the data
@@ -195,6 +195,119 @@ def _claims(opportunity_ids: list[int]) -> dict[int, list]:
     return claims
 
 
+_OPPORTUNITY_FIELDS = (
+    "pk",
+    "account_id",
+    "owner_id",
+    "team_id",
+    "name",
+    "amount",
+    "stage",
+    "outcome",
+    "expected_close",
+    "stage_entered_on",
+    "created_at",
+    "closed_on",
+    "grade",
+    "competitors",
+    "proposal_emphasis",
+    "source",
+)
+_CONTACT_FIELDS = (
+    "name",
+    "title",
+    "reports_to_id",
+    "leadership_member",
+    "brain_phrases",
+    "brain_direct",
+)
+
+
+def load_deals(opportunity_ids: list[int]) -> list[tuple[SimpleNamespace, object]]:
+    """``(row, deal)`` for each live opportunity of ``opportunity_ids`` (at most
+    ``CHUNK``): the same ``Deal`` as ``opportunity_to_deal`` builds (through
+    ``deal_of``), read as plain rows in five queries, without a model instance per
+    person, fact and familiarity: recomputing every figure is mostly this."""
+    opps = list(
+        Opportunity.objects.filter(pk__in=opportunity_ids)
+        .order_by("pk")
+        .values(*_OPPORTUNITY_FIELDS, "owner__username", "account__collective_decision")
+    )
+    people: dict[int, list] = {}
+    entries = (
+        BuyingCenterEntry.objects.filter(
+            opportunity__in=opportunity_ids, contact__deleted_at__isnull=True
+        )
+        .order_by("pk")
+        .values(
+            "opportunity_id",
+            "contact_id",
+            "influence",
+            "attitude",
+            "strength",
+            "insider",
+            *BuyingCenterEntry.ROLE_FIELDS,
+            *(f"contact__{f}" for f in _CONTACT_FIELDS),
+        )
+    )
+    known: dict[int, list] = {}
+    for contact_id, username, strength in (
+        Familiarity.objects.filter(
+            contact__in=BuyingCenterEntry.objects.filter(opportunity__in=opportunity_ids).values(
+                "contact_id"
+            )
+        )
+        .order_by("pk")
+        .values_list("contact_id", "user__username", "strength")
+    ):
+        known.setdefault(contact_id, []).append((username, strength))
+    for e in entries:
+        contact = SimpleNamespace(
+            pk=e["contact_id"], **{f: e[f"contact__{f}"] for f in _CONTACT_FIELDS}
+        )
+        entry = SimpleNamespace(
+            roles=frozenset(
+                role for name, role in BuyingCenterEntry.ROLE_FIELDS.items() if e[name]
+            ),
+            influence=e["influence"],
+            attitude=e["attitude"],
+            strength=e["strength"],
+            insider=e["insider"],
+        )
+        people.setdefault(e["opportunity_id"], []).append(
+            (contact, entry, tuple(known.get(e["contact_id"], ())))
+        )
+    evidence: dict[int, list] = {}
+    for opp_id, *fact in (
+        KeyNodeEvidence.objects.filter(opportunity__in=opportunity_ids)
+        .order_by("pk")
+        .values_list("opportunity_id", "node", "by__username", "on", "note")
+    ):
+        evidence.setdefault(opp_id, []).append(tuple(fact))
+    overrides: dict[int, list] = {}
+    for opp_id, *forced in (
+        StageOverride.objects.filter(opportunity__in=opportunity_ids)
+        .order_by("on", "pk")
+        .values_list(
+            "opportunity_id", "from_stage", "to_stage", "missing", "reason", "by__username", "on"
+        )
+    ):
+        overrides.setdefault(opp_id, []).append(tuple(forced))
+    result = []
+    for o in opps:
+        row = SimpleNamespace(**{f: o[f] for f in _OPPORTUNITY_FIELDS})
+        deal = deal_of(
+            row,
+            owner=o["owner__username"],
+            collective_decision=o["account__collective_decision"],
+            people=people.get(o["pk"], []),
+            evidence=evidence.get(o["pk"], []),
+            overrides=overrides.get(o["pk"], []),
+        )
+        result.append((row, deal))
+    return result
+
+
 def _deal_activities(opp: Opportunity, deal, by_account: dict) -> tuple:
     """The activities the coach reads for a deal: those of the deal's owner or team
     with this deal or with its people (what the deal's owner sees)."""
@@ -207,9 +320,8 @@ def _deal_activities(opp: Opportunity, deal, by_account: dict) -> tuple:
     )
 
 
-def deal_context(opp: Opportunity, *, today: dt.date, by_account: dict, claims: dict):
-    """The coach's context of one opportunity loaded with ``OPPORTUNITY_PREFETCH``."""
-    deal = opportunity_to_deal(opp)
+def deal_context(opp, deal, *, today: dt.date, by_account: dict, claims: dict):
+    """The coach's context of one deal (``opp`` its row: key, account, owner, team)."""
     return DealContext(
         deal=deal,
         today=today,
@@ -277,24 +389,18 @@ def build_deal_rows(
     ids = sorted(set(opportunity_ids))
     rows = []
     for start in range(0, len(ids), CHUNK):
-        opps = list(
-            Opportunity.objects.filter(pk__in=ids[start : start + CHUNK])
-            .select_related("account", "owner")
-            .prefetch_related(*OPPORTUNITY_PREFETCH)
-        )
-        open_ids = [o.pk for o in opps if o.outcome == Outcome.OPEN]
-        by_account = _activities_by_account(
-            {o.account_id for o in opps if o.outcome == Outcome.OPEN}
-        )
-        claims = _claims(open_ids)
+        deals = load_deals(ids[start : start + CHUNK])
+        open_deals = [(row, deal) for row, deal in deals if deal.is_open]
+        by_account = _activities_by_account({row.account_id for row, _deal in open_deals})
+        claims = _claims([row.pk for row, _deal in open_deals])
         rows += [
             _deal_row(
-                opp,
-                deal_context(opp, today=today, by_account=by_account, claims=claims),
+                row,
+                deal_context(row, deal, today=today, by_account=by_account, claims=claims),
                 settings,
                 version,
             )
-            for opp in opps
+            for row, deal in deals
         ]
     return rows
 
@@ -361,12 +467,14 @@ def build_account_rows(
             )
         )
         deals: dict[int, list] = {}
-        for opp in (
+        deal_ids = list(
             Opportunity.objects.filter(account__in=chunk)
-            .select_related("account", "owner")
-            .prefetch_related(*OPPORTUNITY_PREFETCH)
-        ):
-            deals.setdefault(opp.account_id, []).append(opportunity_to_deal(opp))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for first in range(0, len(deal_ids), CHUNK):
+            for row, deal in load_deals(deal_ids[first : first + CHUNK]):
+                deals.setdefault(row.account_id, []).append(deal)
         by_account = _activities_by_account(chunk)
         for account in accounts:
             ctx = account_context(

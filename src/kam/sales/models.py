@@ -844,6 +844,19 @@ def contact_brain(contact: Contact) -> types.BrainScores | None:
 
 def contact_to_person(contact: Contact, entry: "BuyingCenterEntry | None" = None) -> types.Person:
     """The contact as the method sees them, in one deal's buying center when ``entry`` is given."""
+    return person_of(
+        contact,
+        entry,
+        our_people=tuple((f.user.get_username(), f.strength) for f in contact.familiarities.all()),
+    )
+
+
+def person_of(contact, entry=None, *, our_people: tuple) -> types.Person:
+    """A ``Person`` from a contact's fields, its buying-center entry's (``roles``,
+    ``influence``, ``attitude``, ``strength``, ``insider``) and who of us knows them
+    as ``(username, strength)``: model instances or plain rows alike (the stored
+    figures load rows in bulk, see ``kam.sales.figures``)."""
+    best = max((s for _name, s in our_people), default=types.Strength.NONE)
     return types.Person(
         id=str(contact.pk),
         name=contact.name,
@@ -851,37 +864,56 @@ def contact_to_person(contact: Contact, entry: "BuyingCenterEntry | None" = None
         roles=entry.roles if entry else frozenset(),
         influence=types.Influence(entry.influence) if entry else types.Influence.MEDIUM,
         attitude=types.Attitude(entry.attitude) if entry else types.Attitude.NEUTRAL,
-        strength=types.Strength(entry.strength) if entry else _best_strength(contact),
+        strength=types.Strength(entry.strength if entry else best),
         insider=entry.insider if entry else False,
         reports_to=str(contact.reports_to_id) if contact.reports_to_id else None,
         leadership_member=contact.leadership_member,
         brain=contact_brain(contact),
-        our_people=tuple(
-            (f.user.get_username(), types.Strength(f.strength)) for f in contact.familiarities.all()
-        ),
+        our_people=tuple((name, types.Strength(s)) for name, s in our_people),
     )
 
 
-def _best_strength(contact: Contact) -> types.Strength:
-    strengths = [f.strength for f in contact.familiarities.all()]
-    return types.Strength(max(strengths, default=types.Strength.NONE))
-
-
 def opportunity_to_deal(opportunity: Opportunity) -> types.Deal:
-    """The opportunity as a ``kam.method.types.Deal`` with its buying center and evidence.
+    """The opportunity as a ``kam.method.types.Deal`` with its buying center and evidence."""
+    return deal_of(
+        opportunity,
+        owner=opportunity.owner.get_username(),
+        collective_decision=opportunity.account.collective_decision,
+        people=[
+            (
+                e.contact,
+                e,
+                tuple((f.user.get_username(), f.strength) for f in e.contact.familiarities.all()),
+            )
+            for e in opportunity.buying_center.all()
+            if e.contact.deleted_at is None  # in the recycle bin: out until restored
+        ],
+        evidence=[(e.node, e.by.get_username(), e.on, e.note) for e in opportunity.evidence.all()],
+        overrides=[
+            (o.from_stage, o.to_stage, o.missing, o.reason, o.by.get_username(), o.on)
+            for o in opportunity.overrides.all()
+        ],
+    )
+
+
+def deal_of(
+    opportunity, *, owner: str, collective_decision: bool, people, evidence, overrides
+) -> types.Deal:
+    """A ``Deal`` from an opportunity's fields (a model instance or a plain row), its
+    owner's user name, its account's collective decision, its live buying center as
+    ``(contact, entry, our_people)`` (see ``person_of``), its evidence as ``(node, by,
+    on, note)`` and its overrides as ``(from, to, missing, reason, by, on)``.
 
     Contacts in the buying center who report to someone outside it are shown
     reporting to nobody: the org chart of a deal is the part we have mapped.
     """
-    # A contact in the recycle bin leaves the buying center until restored.
-    entries = [e for e in opportunity.buying_center.all() if e.contact.deleted_at is None]
-    mapped = {str(e.contact_id) for e in entries}
-    people = []
-    for entry in entries:
-        person = contact_to_person(entry.contact, entry)
+    mapped = {str(contact.pk) for contact, _entry, _known in people}
+    persons = []
+    for contact, entry, known in people:
+        person = person_of(contact, entry, our_people=known)
         if person.reports_to not in mapped:
             person = replace(person, reports_to=None)
-        people.append(person)
+        persons.append(person)
     return types.Deal(
         id=str(opportunity.pk),
         name=opportunity.name,
@@ -893,24 +925,16 @@ def opportunity_to_deal(opportunity: Opportunity) -> types.Deal:
         created_on=opportunity.created_at.date() if opportunity.created_at else None,
         closed_on=opportunity.closed_on,
         grade=types.Grade(opportunity.grade) if opportunity.grade else None,
-        owner=opportunity.owner.get_username(),
-        evidence=tuple(
-            types.Evidence(e.node, e.by.get_username(), e.on, e.note)
-            for e in opportunity.evidence.all()
-        ),
+        owner=owner,
+        evidence=tuple(types.Evidence(*e) for e in evidence),
         overrides=tuple(
             types.Override(
-                types.Stage(o.from_stage),
-                types.Stage(o.to_stage),
-                tuple(o.missing),
-                o.reason,
-                o.by.get_username(),
-                o.on,
+                types.Stage(from_stage), types.Stage(to_stage), tuple(missing), reason, by, on
             )
-            for o in opportunity.overrides.all()
+            for from_stage, to_stage, missing, reason, by, on in overrides
         ),
-        people=tuple(people),
-        collective_decision=opportunity.account.collective_decision,
+        people=tuple(persons),
+        collective_decision=collective_decision,
         competitors=tuple(c.strip() for c in opportunity.competitors.splitlines() if c.strip()),
         proposal_emphasis=types.Quadrant(opportunity.proposal_emphasis)
         if opportunity.proposal_emphasis
