@@ -687,6 +687,9 @@ class Activity(Owned):
             models.Index(fields=["next_on"]),
             models.Index(fields=["owner"]),
             models.Index(fields=["team"]),
+            # My day's "visits due": is there a later activity with the same account?
+            # (docs/performance.md shows the plan)
+            models.Index(fields=["account", "on"]),
         ]
 
     def __str__(self):
