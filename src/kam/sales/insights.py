@@ -224,19 +224,33 @@ def _deals(user, owner=None, team=None) -> QuerySet:
 def funnel_rows(user, *, today: dt.date, owner=None, team=None):
     """The funnel by stage of the deals the user sees (optionally one owner or team),
     summed by the database from the stored figures."""
+    return funnel_and_conversion(user, today=today, owner=owner, team=team)[0]
+
+
+def stage_conversion(user, *, owner=None, team=None):
+    """How many of the deals the user sees reached each stage and went on."""
+    return funnel_and_conversion(user, today=dt.date.today(), owner=owner, team=team)[1]
+
+
+def funnel_and_conversion(user, *, today: dt.date, owner=None, team=None):
+    """``(funnel_rows, stage_conversion)`` from one grouped query: every deal by stage
+    for the conversion, the open ones in the funnel (stored ``in_funnel``) for the rows."""
     method = CompanySettings.load().to_method()
     age = Greatest(DayNumber(Value(today)) - DayNumber(F("stage_entered_on")), Value(0))
-    rows = (
+    counted = Q(figures__in_funnel=True)
+    rows = list(
         _deals(user, owner, team)
-        .filter(figures__in_funnel=True)
         .values("stage")
         .annotate(
-            n=Count("pk"),
-            value=cents(F("amount")),
-            weighted=cents(_as_seen(user, "weighted_amount", "discreet_weighted_amount")),
-            age_sum=Sum(age),
-            aged=Count("stage_entered_on"),
-            max_age=Max(age),
+            all_deals=Count("pk"),
+            n=Count("pk", filter=counted),
+            value=cents(F("amount"), filter=counted),
+            weighted=cents(
+                _as_seen(user, "weighted_amount", "discreet_weighted_amount"), filter=counted
+            ),
+            age_sum=Sum(age, filter=counted),
+            aged=Count("stage_entered_on", filter=counted),
+            max_age=Max(age, filter=counted),
         )
     )
     totals = {
@@ -251,7 +265,10 @@ def funnel_rows(user, *, today: dt.date, owner=None, team=None):
         for r in rows
         if r["stage"] in funnel.FUNNEL_STAGES
     }
-    return funnel.stage_rows(totals, process_settings=method.process)
+    return (
+        funnel.stage_rows(totals, process_settings=method.process),
+        funnel.stage_conversion_from_counts({Stage(r["stage"]): r["all_deals"] for r in rows}),
+    )
 
 
 def _forecast_sums(user, deals: QuerySet, *, period: Period, today: dt.date, method, by=()):
@@ -311,19 +328,77 @@ def target_amount(period: Period, *, owner=None, team=None, user=None) -> Decima
 def forecast(user, *, period: Period, today: dt.date, owner=None, team=None):
     """The forecast's parts for the deals and off-funnel orders the user sees, summed
     by the database from the stored figures."""
+    return forecast_with_reps(user, period=period, today=today, owner=owner, team=team)[0]
+
+
+def forecasts_by_owner(
+    user, owners, *, period: Period, today: dt.date, team=None
+) -> dict[int, funnel.Forecast]:
+    """``forecast(user, owner=o, team=team, ...)`` for each of ``owners`` (users or
+    their pks): a team's per-rep table costs the same queries for two reps or twenty."""
+    return forecast_with_reps(user, period=period, today=today, team=team, reps=owners)[1]
+
+
+def forecast_with_reps(
+    user, *, period: Period, today: dt.date, owner=None, team=None, reps=()
+) -> tuple[funnel.Forecast, dict[int, funnel.Forecast]]:
+    """The forecast of what the user sees (narrowed to ``owner`` or ``team``) and, from
+    the same grouped sums by owner, the forecast of each of ``reps`` (users or pks).
+
+    Sums are in whole cents, so the total is exactly the sum over owners."""
     method = CompanySettings.load().to_method()
-    sums = _forecast_sums(
-        user, _deals(user, owner, team), period=period, today=today, method=method
+    sums = list(
+        _forecast_sums(
+            user,
+            _deals(user, owner, team),
+            period=period,
+            today=today,
+            method=method,
+            by=("owner",),
+        )
     )
-    off = _orders(user, period, today, owner, team).aggregate(total=cents(F("amount")))
-    return funnel.forecast_from_parts(
-        period=period,
-        today=today,
-        won=money(sums["won"]),
-        off_funnel=money(off["total"]),
-        weighted_open=money(sums["weighted"]),
-        target=target_amount(period, owner=owner, team=team, user=user),
+    off = dict(
+        _orders(user, period, today, owner, team)
+        .order_by()
+        .values_list("owner")
+        .annotate(total=cents(F("amount")))
     )
+    by_owner = {r["owner"]: r for r in sums}
+
+    def of(rows, orders, target) -> funnel.Forecast:
+        return funnel.forecast_from_parts(
+            period=period,
+            today=today,
+            won=money(sum(r["won"] or 0 for r in rows)),
+            off_funnel=money(sum(o or 0 for o in orders)),
+            weighted_open=money(sum(r["weighted"] or 0 for r in rows)),
+            target=target,
+        )
+
+    total = of(sums, off.values(), target_amount(period, owner=owner, team=team, user=user))
+    rep_ids = [getattr(r, "pk", r) for r in reps]
+    targets = {}
+    if rep_ids:
+        targets = dict(
+            visible(
+                user,
+                Target.objects.filter(
+                    start__gte=period.start, end__lte=period.end, user__in=rep_ids
+                ),
+            )
+            .order_by()
+            .values_list("user")
+            .annotate(total=Sum("amount"))
+        )
+    per_rep = {
+        pk: of(
+            [by_owner[pk]] if pk in by_owner else [],
+            [off[pk]] if pk in off else [],
+            targets.get(pk),
+        )
+        for pk in rep_ids
+    }
+    return total, per_rep
 
 
 def ratios(user, *, owner=None, team=None, since: dt.date | None = None):
@@ -339,19 +414,19 @@ def ratios(user, *, owner=None, team=None, since: dt.date | None = None):
         leads = leads.filter(created_at__date__gte=since)
         deals = deals.filter(created_at__date__gte=since)
     from_leads = Lead.objects.filter(opportunity__isnull=False).values("opportunity")
+    counts = deals.order_by().aggregate(
+        opened=Count("pk"),
+        without_lead=Count("pk", filter=~Q(pk__in=from_leads)),
+        proposals=Count("pk", filter=Q(stage__gte=3)),
+        won=Count("pk", filter=Q(outcome=Outcome.WON)),
+    )
     return screening.funnel_ratios(
-        leads.count() + deals.exclude(pk__in=from_leads).count(),
-        deals.count(),
-        deals.filter(stage__gte=3).count(),
-        deals.filter(outcome=Outcome.WON).count(),
+        leads.count() + counts["without_lead"],
+        counts["opened"],
+        counts["proposals"],
+        counts["won"],
         settings=method.screening,
     )
-
-
-def stage_conversion(user, *, owner=None, team=None):
-    """How many of the deals the user sees reached each stage and went on."""
-    counts = _deals(user, owner, team).values("stage").annotate(n=Count("pk"))
-    return funnel.stage_conversion_from_counts({Stage(r["stage"]): r["n"] for r in counts})
 
 
 @dataclass(frozen=True)
@@ -366,9 +441,9 @@ def flagged(user, kind: str, *, owner=None, team=None, limit: int) -> tuple[list
     """The first ``limit`` open deals stored as ``kind`` (``stuck``, ``overdue`` or
     ``forced``), worst first, and how many there are in all."""
     column = {"stuck": "stuck_days", "overdue": "overdue_days", "forced": "forced_missing"}[kind]
-    deals = narrowed(
-        listed(user).filter(**{f"figures__{column}__isnull": False}), owner=owner, team=team
-    )
+    # From the few flagged deals (a partial index holds them) to the visible ones.
+    ids = DealFigures.objects.filter(**{f"{column}__isnull": False}).values("opportunity_id")
+    deals = narrowed(listed(user).filter(pk__in=ids), owner=owner, team=team)
     rows = [
         Flagged(Text(**opp.figures.flags[kind]), deal_view(opp))
         for opp in deals.order_by(f"-figures__{column}", "pk")[:limit]
@@ -521,47 +596,3 @@ def coach_account(user, account: Account, *, today: dt.date):
     open_deals = Opportunity.objects.filter(account=account, outcome=Outcome.OPEN)
     hidden = open_deals.filter(buying_center__insider=True).exclude(insider_circle(user))
     return _recommendations(row.discreet_findings if hidden.exists() else row.findings)
-
-
-def forecasts_by_owner(
-    user, owners, *, period: Period, today: dt.date, team=None
-) -> dict[int, funnel.Forecast]:
-    """``forecast(user, owner=o, team=team, ...)`` for each of ``owners`` (users or
-    their pks), in three grouped queries: a team's per-rep table costs the same
-    queries for two reps or twenty."""
-    method = CompanySettings.load().to_method()
-    owner_ids = [getattr(o, "pk", o) for o in owners]
-    deals = _deals(user, team=team).filter(owner__in=owner_ids)
-    sums = {
-        r["owner"]: r
-        for r in _forecast_sums(
-            user, deals, period=period, today=today, method=method, by=("owner",)
-        )
-    }
-    off = dict(
-        _orders(user, period, today, team=team)
-        .filter(owner__in=owner_ids)
-        .order_by()
-        .values_list("owner")
-        .annotate(total=cents(F("amount")))
-    )
-    targets = dict(
-        visible(
-            user,
-            Target.objects.filter(start__gte=period.start, end__lte=period.end, user__in=owner_ids),
-        )
-        .order_by()
-        .values_list("user")
-        .annotate(total=Sum("amount"))
-    )
-    return {
-        pk: funnel.forecast_from_parts(
-            period=period,
-            today=today,
-            won=money(sums.get(pk, {}).get("won")),
-            off_funnel=money(off.get(pk)),
-            weighted_open=money(sums.get(pk, {}).get("weighted")),
-            target=targets.get(pk),
-        )
-        for pk in owner_ids
-    }

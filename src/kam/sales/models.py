@@ -793,8 +793,18 @@ class DealFigures(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["computed_for"]),
-            models.Index(fields=["rules_version"]),
+            models.Index(fields=["computed_for"]),  # kam refresh: what is not for today
+            models.Index(fields=["rules_version"]),  # kam refresh: what other rules made
+            # The funnel review's "deals to look at", worst first: few deals are flagged,
+            # so partial indexes hold just them (docs/performance.md has the plan).
+            *(
+                models.Index(
+                    fields=[flag],
+                    condition=models.Q(**{f"{flag}__isnull": False}),
+                    name=f"dealfigures_{flag}",
+                )
+                for flag in ("stuck_days", "overdue_days", "forced_missing")
+            ),
         ]
 
     def __str__(self):

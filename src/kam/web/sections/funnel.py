@@ -137,13 +137,12 @@ def review(user, *, owner, team, period: Period, today: dt.date) -> dict:
     and counts by the database over the stored figures, and the first
     ``ATTENTION_ROWS`` deals of each list to look at."""
     method = CompanySettings.load().to_method()
-    forecast = insights.forecast(user, period=period, today=today, owner=owner, team=team)
     orders = insights.narrowed(
         visible(user, OffFunnelOrder.objects.filter(on__range=(period.start, period.end))),
         owner=owner,
         team=team,
     ).select_related("account", "owner")
-    reps = []
+    people = []
     if owner is None and is_manager(user):
         members = visible(user, Membership.objects.filter(role=Membership.Role.REP)).select_related(
             "user"
@@ -152,8 +151,11 @@ def review(user, *, owner, team, period: Period, today: dt.date) -> dict:
             members = members.filter(team=team)
         people = {m.user_id: m.user for m in members if m.user.is_active}
         people = sorted(people.values(), key=lambda u: (person_name(u), u.pk))
-        forecasts = insights.forecasts_by_owner(user, people, period=period, today=today, team=team)
-        reps = [RepRow(p, forecasts[p.pk]) for p in people]
+    forecast, forecasts = insights.forecast_with_reps(
+        user, period=period, today=today, owner=owner, team=team, reps=people
+    )
+    reps = [RepRow(p, forecasts[p.pk]) for p in people]
+    stages, conversion = insights.funnel_and_conversion(user, today=today, owner=owner, team=team)
     attention = {
         kind: insights.flagged(user, kind, owner=owner, team=team, limit=ATTENTION_ROWS)
         for kind in ("stuck", "overdue", "forced")
@@ -162,14 +164,14 @@ def review(user, *, owner, team, period: Period, today: dt.date) -> dict:
         "period": period,
         "owner": owner,
         "team": team,
-        "stages": insights.funnel_rows(user, today=today, owner=owner, team=team),
+        "stages": stages,
         **{kind: rows for kind, (rows, _total) in attention.items()},
         "attention_totals": {kind: total for kind, (_rows, total) in attention.items()},
         "forecast": forecast,
         "off_funnel_orders": list(orders[:OFF_FUNNEL_ROWS]),
         "off_funnel_more": orders.count() > OFF_FUNNEL_ROWS,
         "ratios": insights.ratios(user, owner=owner, team=team),
-        "conversion": insights.stage_conversion(user, owner=owner, team=team),
+        "conversion": conversion,
         "reps": reps,
         "process": method.process,
         "currency": CompanySettings.load().currency,
