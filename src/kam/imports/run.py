@@ -725,7 +725,9 @@ def _insert_returning(cursor, table: "_Table", params: list[tuple]) -> list:
     per chunk of as many rows as the database takes parameters, keys in row order
     (what Django's ``bulk_create`` relies on too)."""
     keys = []
-    size = max(1, connection.ops.bulk_batch_size(table.fields, params))
+    # PostgreSQL takes at most 65,535 parameters a statement, whatever Django says.
+    size = connection.ops.bulk_batch_size(table.fields, params)
+    size = max(1, min(size, 65_535 // len(table.fields)))
     one = "(" + ", ".join(["%s"] * len(table.fields)) + ")"
     for start in range(0, len(params), size):
         chunk = params[start : start + size]
