@@ -55,3 +55,23 @@ def test_the_horizon_leaves_out_visits_far_ahead():
 
     assert planned_visits([far], today=TODAY, horizon_days=30) == ()
     assert len(planned_visits([far], today=TODAY)) == 1
+
+
+def test_many_visits_are_judged_without_comparing_each_pair():
+    # 20,000 promises, each kept by the next visit to the same person but the last:
+    # a pass over every visit for each promise would take minutes.
+    n = 20_000
+    start = dt.date(2020, 1, 1)
+    activities = [
+        _visit(
+            str(i),
+            start + dt.timedelta(days=i // 100),
+            next_on=start + dt.timedelta(days=i // 100 + 7),
+            contacts={str(i % 100)},
+        )
+        for i in range(n)
+    ]
+
+    plan = planned_visits(activities, today=dt.date(2026, 1, 1))
+
+    assert sorted(int(p.activity.id) for p in plan) == list(range(n - 100, n))

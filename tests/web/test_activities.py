@@ -218,3 +218,70 @@ def test_the_list_costs_the_same_queries_for_2_or_20_activities(client, rep, acc
 
     cost(1)
     assert cost(2) == cost(20)
+
+
+def _agenda_by_account(user):
+    """``agenda.planned_visits`` over every activity the user sees, account by account."""
+    from collections import defaultdict
+
+    from kam.method import agenda
+    from kam.org.scoping import visible
+    from kam.sales.models import activity_to_method
+
+    per_account = defaultdict(list)
+    for a in visible(user, Activity.objects.prefetch_related("contacts")):
+        per_account[a.account_id].append(activity_to_method(a))
+    plan = [p for acts in per_account.values() for p in agenda.planned_visits(acts, today=TODAY)]
+    plan.sort(key=lambda p: (not p.overdue, p.on, p.activity.id))
+    return [(p.activity.id, p.on, p.days_late) for p in plan]
+
+
+def test_the_page_and_the_methods_agenda_agree_on_which_visits_are_kept(rep, account, person):
+    from kam.web.sections.activities import coming_visits
+
+    other = f.contact(rep, account, name="李采购")
+    second = f.account(rep)
+    boss = f.contact(rep, second, name="王总")
+    day = dt.timedelta(days=1)
+    # Kept by a later visit to the same person; not kept by a call, nor by a visit to
+    # someone else; a promise naming nobody is kept by any later visit of its account
+    # only.
+    visit(rep, account, person, on=TODAY - 40 * day, next_on=TODAY - 30 * day)
+    visit(rep, account, person, on=TODAY - 20 * day, next_on=TODAY - 10 * day)
+    actions.log_activity(
+        account=account, kind="call", on=TODAY - 5 * day, contacts=[person],
+        acting_user=rep, source=PAGE,
+    )  # fmt: skip
+    visit(rep, account, other, on=TODAY - 4 * day, next_on=TODAY + 3 * day)
+    visit(rep, account, on=TODAY - 50 * day, next_on=TODAY - 45 * day)
+    visit(rep, second, on=TODAY - 60 * day, next_on=TODAY - 50 * day)
+    visit(rep, second, boss, on=TODAY - 30 * day, next_on=TODAY + 20 * day)
+    visit(rep, second, boss, on=TODAY - 35 * day, next_on=TODAY - 33 * day)
+
+    page = [
+        (p["visit"].activity.id, p["visit"].on, p["visit"].days_late)
+        for p in coming_visits(rep, on=TODAY)
+    ]
+
+    assert page == _agenda_by_account(rep)
+    assert len(page) == 3
+    assert len(coming_visits(rep, on=TODAY, rows=2)) == 2
+
+
+def test_the_agenda_costs_the_same_queries_for_2_or_20_accounts(client, rep, person):
+    client.force_login(rep)
+
+    def cost(n):
+        Activity.objects.all().delete()
+        for i in range(n):
+            account = f.account(rep)
+            who = f.contact(rep, account, name=f"联系人{i}")
+            visit(rep, account, who, on=TODAY - dt.timedelta(days=30), next_on=TODAY)
+            visit(rep, account, on=TODAY - dt.timedelta(days=20), next_on=TODAY)
+            visit(rep, account, who, on=TODAY - dt.timedelta(days=10 + i % 3))
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("activities:list")).status_code == 200
+        return len(ctx)
+
+    cost(1)
+    assert cost(2) == cost(20)

@@ -8,7 +8,7 @@ visit not yet kept, overdue ones first, then the coming ones by date.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kam.method.types import VISIT_KINDS, Activity
@@ -27,15 +27,40 @@ class PlannedVisit:
         return self.days_late > 0
 
 
+def kept_by(visits: Iterable[Activity]) -> Callable[[Activity], bool]:
+    """``is_kept`` against the same ``visits`` for many plans: the visits are read once
+    (the latest visit, and the latest visit of each person met), each plan then costs
+    as many look-ups as it names people, not a pass over every visit."""
+    latest: dt.date | None = None
+    latest_with: dict[str, dt.date] = {}
+    for v in visits:
+        if v.kind not in VISIT_KINDS:
+            continue
+        if latest is None or v.on > latest:
+            latest = v.on
+        for c in v.contact_ids:
+            if c not in latest_with or v.on > latest_with[c]:
+                latest_with[c] = v.on
+
+    def kept(planned: Activity) -> bool:
+        if not planned.contact_ids:
+            return latest is not None and latest > planned.on
+        return any(
+            (on := latest_with.get(c)) is not None and on > planned.on for c in planned.contact_ids
+        )
+
+    return kept
+
+
 def is_kept(planned: Activity, visits: Iterable[Activity]) -> bool:
     """Whether a later visit met any of the same people (any visit, when the plan
-    named nobody): the promise is then kept, early or late."""
-    return any(
-        v.kind in VISIT_KINDS
-        and v.on > planned.on
-        and (not planned.contact_ids or v.contact_ids & planned.contact_ids)
-        for v in visits
-    )
+    named nobody): the promise is then kept, early or late.
+
+    This is the rule. The activities page asks the database the same question to
+    pick its candidates (``kam.web.sections.activities.coming_visits``: a later
+    visit of the same account, since the people met work there) and then judges
+    them here; tests/web/test_activities.py checks that both agree."""
+    return kept_by(visits)(planned)
 
 
 def planned_visits(
@@ -44,10 +69,10 @@ def planned_visits(
     """The next visits promised and not kept, overdue first (most overdue first),
     then the coming ones by date; ``horizon_days`` leaves out those further ahead."""
     activities = tuple(activities)
-    visits = [a for a in activities if a.kind in VISIT_KINDS and a.on <= today]
+    kept = kept_by(a for a in activities if a.kind in VISIT_KINDS and a.on <= today)
     plan = []
     for a in activities:
-        if a.next_on is None or is_kept(a, visits):
+        if a.next_on is None or kept(a):
             continue
         if horizon_days is not None and (a.next_on - today).days > horizon_days:
             continue

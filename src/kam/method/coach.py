@@ -1158,13 +1158,13 @@ def _rel_no_pretext(ctx: AccountContext, s: CoachSettings) -> Iterator[Finding]:
 
 def _rel_visit_overdue(ctx: AccountContext, s: CoachSettings) -> Iterator[Finding]:
     today = ctx.today
-    visits = [a for a in ctx.activities if a.kind in VISIT_KINDS and a.on <= today]
+    kept = agenda.kept_by(a for a in ctx.activities if a.kind in VISIT_KINDS and a.on <= today)
     people = {p.id: p for p in ctx.people}
     overdue = []
     for a in ctx.activities:
         if a.next_on is None or (today - a.next_on).days <= s.next_visit_grace_days:
             continue
-        if not agenda.is_kept(a, visits):
+        if not kept(a):
             overdue.append(a)
     if not overdue:
         return

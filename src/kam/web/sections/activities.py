@@ -4,10 +4,14 @@ notes, next step and the pretext and date of the next visit; the agenda of the
 coming visits, overdue ones first (``kam.method.agenda``); the list with filters.
 """
 
+from collections import defaultdict
+from dataclasses import replace
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from kam.history.record import Source
 from kam.method import agenda
+from kam.method.types import VISIT_KINDS
 from kam.org.scoping import visible
 from kam.sales import actions
 from kam.sales.models import (
@@ -133,14 +138,92 @@ def _activities(user):
     return _listed(user).prefetch_related("contacts")
 
 
-def coming_visits(user, *, on):
-    """The plan of the coming visits the user sees, overdue first, with their records."""
-    activities = list(
-        _activities(user).filter(account__deleted_at__isnull=True).order_by("on", "pk")
+# The agenda shows the most urgent planned visits, at most this many; a few more are
+# read as candidates in case ``agenda`` judges one of them kept after all.
+COMING_VISITS_ROWS = 50
+_SLACK = 10
+
+
+def _open_plans(user, *, on):
+    """The user's activities that promise a next visit not yet kept, in SQL.
+
+    The same rule as ``kam.method.agenda.is_kept`` (which documents it; the two agree,
+    tests/web/test_activities.py checks it): a promise is kept by a later visit (a
+    visit kind, not after ``on``) of the same account that met one of the same people,
+    or any such visit when the promise named nobody. The people met work at the
+    account, so "the same account" only narrows the search for promises naming
+    people; for those naming nobody it keeps the account's plan to the account, as
+    the coach does. Later visits count when the user sees them, as on the page.
+    """
+    # The people a promise named: live contacts only, as ``activity.contacts`` reads.
+    through = Activity.contacts.through.objects.filter(contact__deleted_at__isnull=True)
+    later = visible(user, Activity.objects.all()).filter(
+        account=OuterRef("account"),
+        kind__in=VISIT_KINDS,
+        on__gt=OuterRef("on"),
+        on__lte=on,
     )
-    by_id = {str(a.pk): a for a in activities}
-    plan = agenda.planned_visits([activity_to_method(a) for a in activities], today=on)
-    return [{"visit": p, "activity": by_id[p.activity.id]} for p in plan]
+    same_people = later.filter(
+        contacts__in=through.filter(activity=OuterRef(OuterRef("pk"))).values("contact")
+    )
+    names_people = through.filter(activity=OuterRef("pk"))
+    return (
+        visible(user, Activity.objects.all())
+        .filter(account__deleted_at__isnull=True, next_on__isnull=False)
+        .filter(~Exists(same_people), Exists(names_people) | ~Exists(later))
+    )
+
+
+def coming_visits(user, *, on, rows=COMING_VISITS_ROWS):
+    """The plan of the coming visits the user sees, overdue first, with their records:
+    the ``rows`` most urgent.
+
+    The database picks the candidates (``_open_plans``, the most urgent first, a few
+    more than ``rows``); ``agenda.planned_visits`` then judges and orders them against
+    the later activities of their accounts only (one query, at most ``rows`` + slack
+    accounts, from the earliest candidate on), each account on its own. Neither step
+    reads every activity the user sees, and the query count does not grow with them.
+    """
+    candidates = list(
+        _open_plans(user, on=on)
+        .select_related("account", "owner", "opportunity")
+        .prefetch_related("contacts")
+        .order_by("next_on", "pk")[: rows + _SLACK]
+    )
+    if not candidates:
+        return []
+    by_id = {str(a.pk): a for a in candidates}
+    # The evidence ``agenda`` reads: the visits of the candidates' accounts from the
+    # earliest candidate on, up to today, that met one of the candidates' people (any
+    # visit, on an account where a candidate named nobody).
+    people = {c.pk for a in candidates for c in a.contacts.all()}
+    nobody = {a.account_id for a in candidates if not a.contacts.all()}
+    met = Activity.contacts.through.objects.filter(contact__in=people).values("activity")
+    later = (
+        visible(user, Activity.objects.all())
+        .filter(
+            account__in={a.account_id for a in candidates},
+            kind__in=VISIT_KINDS,
+            on__gte=min(a.on for a in candidates),
+            on__lte=on,
+        )
+        .filter(Q(pk__in=met) | Q(account__in=nobody))
+        .exclude(pk__in=[a.pk for a in candidates])
+        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.only("pk")))
+    )
+    per_account = defaultdict(list)
+    for a in candidates:
+        per_account[a.account_id].append(activity_to_method(a))
+    for a in later:
+        # Only the candidates are promises to judge here; the rest are the evidence.
+        per_account[a.account_id].append(replace(activity_to_method(a), next_on=None))
+    plan = [
+        p
+        for activities in per_account.values()
+        for p in agenda.planned_visits(activities, today=on)
+    ]
+    plan.sort(key=lambda p: (not p.overdue, p.on, p.activity.id))
+    return [{"visit": p, "activity": by_id[p.activity.id]} for p in plan[:rows]]
 
 
 @login_required
