@@ -211,6 +211,9 @@ def run(
                         "--csv",
                         str(tmp / "locust"),
                         "--only-summary",
+                        # Sign-ins happen while the users are spawned; the figures are of
+                        # the day's work after that (a rep signs in once, not per request).
+                        "--reset-stats",
                     ],
                     env={
                         **os.environ,
