@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -83,10 +84,13 @@ def main() -> int:
         import importlib
 
         data = data_dir(args.preset)
-        module = importlib.import_module("imports_bench" if args.child == "imports" else args.child)
-        results = (
-            module.run(data, preset=args.preset) if args.child == "imports" else module.run(data)
-        )
+        if args.child == "imports":
+            results = importlib.import_module("imports_bench").run(data, preset=args.preset)
+        elif args.child == "load":
+            url = os.environ.get("DATABASE_URL") or None
+            results = importlib.import_module("load").run(data, database_url=url)
+        else:
+            results = importlib.import_module(args.child).run(data)
         print(json.dumps({"results": [asdict(r) for r in results]}, default=str))
         return 0
 
