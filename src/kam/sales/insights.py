@@ -27,7 +27,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Greatest, Round
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
 
 from kam.method import buying_center, coach, funnel, screening, whole_brain
@@ -207,9 +207,17 @@ class DayNumber(Func):
         )
 
 
+class Cents(Func):
+    """Money as whole cents, written plainly (``Round`` and ``Cast`` of a decimal add
+    casts to NUMERIC that cost SQLite time on every row of a sum)."""
+
+    template = "CAST(ROUND(%(expressions)s * 100) AS BIGINT)"
+    output_field = BigIntegerField()
+
+
 def cents(expression, **extra):
     """SUM of money in whole cents: exact on SQLite, whose decimals are floats."""
-    return Sum(Cast(Round(expression * 100), BigIntegerField()), **extra)
+    return Sum(Cents(expression), **extra)
 
 
 def money(total_cents) -> Decimal:
@@ -224,7 +232,7 @@ def _deals(user, owner=None, team=None) -> QuerySet:
 def funnel_rows(user, *, today: dt.date, owner=None, team=None):
     """The funnel by stage of the deals the user sees (optionally one owner or team),
     summed by the database from the stored figures."""
-    return funnel_and_conversion(user, today=today, owner=owner, team=team)[0]
+    return funnel_and_conversion(user, today=today, owner=owner, team=team, conversion=False)[0]
 
 
 def stage_conversion(user, *, owner=None, team=None):
@@ -232,25 +240,28 @@ def stage_conversion(user, *, owner=None, team=None):
     return funnel_and_conversion(user, today=dt.date.today(), owner=owner, team=team)[1]
 
 
-def funnel_and_conversion(user, *, today: dt.date, owner=None, team=None):
+def funnel_and_conversion(user, *, today: dt.date, owner=None, team=None, conversion=True):
     """``(funnel_rows, stage_conversion)`` from one grouped query: every deal by stage
-    for the conversion, the open ones in the funnel (stored ``in_funnel``) for the rows."""
+    for the conversion, the open ones in the funnel (stored ``in_funnel``) for the rows.
+    Without ``conversion`` only the deals in the funnel are read (and it is None)."""
     method = CompanySettings.load().to_method()
     age = Greatest(DayNumber(Value(today)) - DayNumber(F("stage_entered_on")), Value(0))
+    deals = _deals(user, owner, team)
     counted = Q(figures__in_funnel=True)
+    if conversion:
+        sums = {"all_deals": Count("pk")}
+        when = {"filter": counted}
+    else:
+        deals, sums, when = deals.filter(counted), {}, {}
     rows = list(
-        _deals(user, owner, team)
-        .values("stage")
-        .annotate(
-            all_deals=Count("pk"),
-            n=Count("pk", filter=counted),
-            value=cents(F("amount"), filter=counted),
-            weighted=cents(
-                _as_seen(user, "weighted_amount", "discreet_weighted_amount"), filter=counted
-            ),
-            age_sum=Sum(age, filter=counted),
-            aged=Count("stage_entered_on", filter=counted),
-            max_age=Max(age, filter=counted),
+        deals.values("stage").annotate(
+            **sums,
+            n=Count("pk", **when),
+            value=cents(F("amount"), **when),
+            weighted=cents(_as_seen(user, "weighted_amount", "discreet_weighted_amount"), **when),
+            age_sum=Sum(age, **when),
+            aged=Count("stage_entered_on", **when),
+            max_age=Max(age, **when),
         )
     )
     totals = {
@@ -267,7 +278,9 @@ def funnel_and_conversion(user, *, today: dt.date, owner=None, team=None):
     }
     return (
         funnel.stage_rows(totals, process_settings=method.process),
-        funnel.stage_conversion_from_counts({Stage(r["stage"]): r["all_deals"] for r in rows}),
+        funnel.stage_conversion_from_counts({Stage(r["stage"]): r["all_deals"] for r in rows})
+        if conversion
+        else None,
     )
 
 
@@ -347,22 +360,20 @@ def forecast_with_reps(
 
     Sums are in whole cents, so the total is exactly the sum over owners."""
     method = CompanySettings.load().to_method()
-    sums = list(
-        _forecast_sums(
-            user,
-            _deals(user, owner, team),
-            period=period,
-            today=today,
-            method=method,
-            by=("owner",),
+    deals, orders = _deals(user, owner, team), _orders(user, period, today, owner, team)
+    if reps:  # grouped by owner: the total is the sum over owners
+        sums = list(
+            _forecast_sums(user, deals, period=period, today=today, method=method, by=("owner",))
         )
-    )
-    off = dict(
-        _orders(user, period, today, owner, team)
-        .order_by()
-        .values_list("owner")
-        .annotate(total=cents(F("amount")))
-    )
+        off = dict(orders.order_by().values_list("owner").annotate(total=cents(F("amount"))))
+    else:  # one row: cheaper than grouping when no rep's figures are asked for
+        sums = [
+            {
+                "owner": None,
+                **_forecast_sums(user, deals, period=period, today=today, method=method),
+            }
+        ]
+        off = {None: orders.aggregate(total=cents(F("amount")))["total"]}
     by_owner = {r["owner"]: r for r in sums}
 
     def of(rows, orders, target) -> funnel.Forecast:
