@@ -642,11 +642,6 @@ def updating() -> bool:
     ).exists()
 
 
-def is_current(figures_row, *, version: str | None = None) -> bool:
-    """Whether a stored row was made by today's rules (False for a missing row)."""
-    return figures_row is not None and figures_row.rules_version == (version or rules_version())
-
-
 # ---------------------------------------------------------------------------
 # Keeping figures current inside the actions' transactions
 # ---------------------------------------------------------------------------

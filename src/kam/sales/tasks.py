@@ -1,5 +1,6 @@
 """Background tasks of the records (django-tasks): recomputing stored figures
-after bulk writes and settings changes, and the daily refresh."""
+after bulk writes and settings changes. (The daily refresh is ``kam refresh``,
+run by cron or a systemd timer: django-tasks runs tasks, it does not schedule.)"""
 
 from django_tasks import task
 
@@ -16,9 +17,3 @@ def recompute_accounts_task(account_ids: list[int]) -> None:
 def recompute_all_task() -> list[int]:
     """Recompute every stored figure (after the company settings change)."""
     return list(figures.recompute_all())
-
-
-@task()
-def refresh_task() -> list[int]:
-    """The daily refresh of what reads the day (``kam refresh`` runs it directly)."""
-    return list(figures.refresh())
